@@ -1,0 +1,123 @@
+import { z } from 'zod';
+
+/**
+ * The only reader of `process.env`. Every setting has a local default so that `npm start` works on a fresh
+ * machine; production sets them in serverless.yml. A malformed value fails at cold start, naming the variable.
+ */
+
+const intFrom = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL with scheme ${protocols.map((p) => p.replace(':', '')).join(' or ')}`,
+  );
+
+const name = z.string().regex(/^[A-Za-z0-9._-]+$/, 'may only hold letters, digits, ".", "_" and "-"');
+
+const EnvSchema = z.object({
+  DANE_STAGE: name.default('local'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  OPENSEARCH_URL: url(['http:', 'https:']).default('http://127.0.0.1:9200'),
+  OPENSEARCH_USERNAME: z.string().optional(),
+  OPENSEARCH_PASSWORD: z.string().optional(),
+  OPENSEARCH_REQUEST_TIMEOUT_MS: intFrom(100, 600_000).default(10_000),
+  DANE_INDEX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a lowercase OpenSearch index name')
+    .default('dane-index'),
+  DANE_INDEX_REPLICAS: intFrom(0, 10).default(1),
+  AMQP_URL: url(['amqp:', 'amqps:']).default('amqp://guest:guest@127.0.0.1:5672'),
+  AMQP_CONNECT_TIMEOUT_MS: intFrom(100, 120_000).default(5_000),
+  DANE_EXCHANGE: name.default('DANE-exchange'),
+  DANE_RESPONSE_QUEUE: name.default('DANE-response-queue'),
+  RABBITMQ_MANAGEMENT_URL: z
+    .union([z.literal(''), url(['http:', 'https:'])])
+    .default('http://127.0.0.1:15672'),
+  READY_TIMEOUT_MS: intFrom(100, 60_000).default(3_000),
+});
+
+export type Env = z.input<typeof EnvSchema>;
+
+export interface Config {
+  stage: string;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  opensearch: {
+    url: string;
+    username: string | undefined;
+    password: string | undefined;
+    requestTimeoutMs: number;
+    index: string;
+    replicas: number;
+  };
+  amqp: {
+    url: string;
+    connectTimeoutMs: number;
+    exchange: string;
+    responseQueue: string;
+    managementUrl: string | undefined;
+  };
+  readyTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses an environment; pure, so tests can feed it any record. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  // An empty string means "not set" for every optional variable: that is how serverless.yml renders a
+  // missing `${env:...}` and how most shells clear a value.
+  const present = Object.fromEntries(
+    Object.keys(EnvSchema.shape)
+      .map((key) => [key, env[key]] as const)
+      .filter(([key, value]) => value !== undefined && (value !== '' || key === 'RABBITMQ_MANAGEMENT_URL')),
+  );
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const details = parsed.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
+    throw new ConfigError(`Invalid configuration: ${details}`);
+  }
+  const e = parsed.data;
+  return {
+    stage: e.DANE_STAGE,
+    logLevel: e.LOG_LEVEL,
+    opensearch: {
+      url: e.OPENSEARCH_URL,
+      username: e.OPENSEARCH_USERNAME,
+      password: e.OPENSEARCH_PASSWORD,
+      requestTimeoutMs: e.OPENSEARCH_REQUEST_TIMEOUT_MS,
+      index: e.DANE_INDEX,
+      replicas: e.DANE_INDEX_REPLICAS,
+    },
+    amqp: {
+      url: e.AMQP_URL,
+      connectTimeoutMs: e.AMQP_CONNECT_TIMEOUT_MS,
+      exchange: e.DANE_EXCHANGE,
+      responseQueue: e.DANE_RESPONSE_QUEUE,
+      managementUrl: e.RABBITMQ_MANAGEMENT_URL === '' ? undefined : e.RABBITMQ_MANAGEMENT_URL,
+    },
+    readyTimeoutMs: e.READY_TIMEOUT_MS,
+  };
+}
+
+let cached: Config | undefined;
+
+/** The configuration of this process, read once. */
+export function getConfig(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}

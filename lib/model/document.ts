@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { documentId } from './ids.ts';
+import { PyFloat, PyInt, pythonStr, toPlain } from './python.ts';
+import { requoteUrl } from './url.ts';
+
+export const TargetTypeSchema = z.enum(['Dataset', 'Image', 'Video', 'Sound', 'Text']);
+export const CreatorTypeSchema = z.enum(['Organization', 'Human', 'Software']);
+
+/** `target.id`/`creator.id`: what `str()` turns into the id hash. Null and containers are refused. */
+const IdValueSchema = z.union(
+  [
+    z.string().min(1, 'must not be empty'),
+    z.number(),
+    z.boolean(),
+    z.instanceof(PyFloat),
+    z.instanceof(PyInt),
+  ],
+  { error: 'must be a string or a number' },
+);
+
+/** Extra keys of `target` and `creator` are kept and stored, as the original did. */
+export const TargetInputSchema = z.looseObject({
+  id: IdValueSchema,
+  url: z
+    .string({ error: 'is required and must be a string' })
+    .refine((u) => u.trim() !== '', 'must not be empty'),
+  type: TargetTypeSchema,
+});
+
+export const CreatorInputSchema = z.looseObject({
+  id: IdValueSchema,
+  type: CreatorTypeSchema,
+});
+
+/**
+ * A document as clients post it. `created_at`/`updated_at` are accepted (the original did) and overwritten;
+ * `_id` is assigned by the server; any other top-level key is refused.
+ */
+export const DocumentInputSchema = z.strictObject({
+  target: TargetInputSchema,
+  creator: CreatorInputSchema,
+  created_at: z.unknown().optional(),
+  updated_at: z.unknown().optional(),
+});
+export type DocumentInput = z.infer<typeof DocumentInputSchema>;
+
+const ScalarSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** `_source` of a document in the DANE index (spec §2.2), as read back. */
+export const StoredDocumentSchema = z.object({
+  target: z.looseObject({ id: ScalarSchema, url: z.string(), type: z.string() }),
+  creator: z.looseObject({ id: ScalarSchema, type: z.string() }),
+  created_at: z.string().nullish(),
+  updated_at: z.string().nullish(),
+  role: z.literal('document'),
+});
+export type StoredDocument = z.infer<typeof StoredDocumentSchema>;
+
+/** A document as the API returns it: the original's field order, target and creator in full. */
+export interface ApiDocument {
+  _id: string;
+  target: StoredDocument['target'];
+  creator: StoredDocument['creator'];
+  created_at: string | null;
+  updated_at: string | null;
+}
+
+export interface NewDocument {
+  id: string;
+  source: StoredDocument;
+}
+
+/** Builds the stored form of a validated input: id hash, normalised url, timestamps. */
+export function newDocument(input: DocumentInput, now: string): NewDocument {
+  const id = documentId(input.target.id, input.creator.id);
+  const target = toPlain({ ...input.target, url: requoteUrl(input.target.url) }) as StoredDocument['target'];
+  const creator = toPlain(input.creator) as StoredDocument['creator'];
+  return { id, source: { target, creator, created_at: now, updated_at: now, role: 'document' } };
+}
+
+export function toApiDocument(id: string, source: Omit<StoredDocument, 'role'>): ApiDocument {
+  return {
+    _id: id,
+    target: source.target,
+    creator: source.creator,
+    created_at: source.created_at ?? null,
+    updated_at: source.updated_at ?? null,
+  };
+}
+
+export const duplicateDocumentMessage = (targetId: unknown, creatorId: unknown) =>
+  `A document with target.id \`${pythonStr(targetId)}\`, and creator.id \`${pythonStr(creatorId)}\` already exists`;

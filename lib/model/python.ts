@@ -1,0 +1,190 @@
+/**
+ * Python semantics that leak into the wire format: ids are SHA-1 over `str(target.id) + str(creator.id)` as the
+ * Python library computes them, so a JSON number must be rendered the way Python renders what `json.loads`
+ * made of it. JSON.parse forgets whether `1.0` was written as a float, so the parser below keeps that.
+ */
+
+/** A JSON number written in float notation (`1.0`, `1e16`) whose value JavaScript stores as an integer. */
+export class PyFloat {
+  constructor(readonly value: number) {}
+  toJSON(): number {
+    return this.value;
+  }
+}
+
+/** A JSON integer outside JavaScript's safe range: Python keeps every digit, so we keep the lexeme. */
+export class PyInt {
+  constructor(readonly lexeme: string) {}
+  toJSON(): number {
+    return Number(this.lexeme);
+  }
+}
+
+/** Python's `repr(float)`: shortest round-trip digits, fixed notation for exponents -4..15, else `1e+16`. */
+export function pythonFloatRepr(value: number): string {
+  if (Number.isNaN(value)) return 'nan';
+  if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
+  if (value === 0) return Object.is(value, -0) ? '-0.0' : '0.0';
+  const [mantissa = '', exponentText = '0'] = value.toExponential().split('e');
+  const negative = mantissa.startsWith('-');
+  const digits = mantissa.replace('-', '').replace('.', '');
+  const exponent = Number(exponentText);
+  let body: string;
+  if (exponent >= -4 && exponent < 16) {
+    if (exponent < 0) {
+      body = `0.${'0'.repeat(-exponent - 1)}${digits}`;
+    } else if (digits.length > exponent + 1) {
+      body = `${digits.slice(0, exponent + 1)}.${digits.slice(exponent + 1)}`;
+    } else {
+      body = `${digits}${'0'.repeat(exponent + 1 - digits.length)}.0`;
+    }
+  } else {
+    const lead = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    const sign = exponent < 0 ? '-' : '+';
+    body = `${lead}e${sign}${String(Math.abs(exponent)).padStart(2, '0')}`;
+  }
+  return negative ? `-${body}` : body;
+}
+
+/** Python's `str()` of a JSON scalar after `json.loads`. */
+export function pythonStr(value: unknown): string {
+  if (value === null || value === undefined) return 'None';
+  if (value === true) return 'True';
+  if (value === false) return 'False';
+  if (typeof value === 'string') return value;
+  if (value instanceof PyFloat) return pythonFloatRepr(value.value);
+  if (value instanceof PyInt) return value.lexeme === '-0' ? '0' : value.lexeme;
+  if (typeof value === 'number') {
+    return Number.isInteger(value) ? (Object.is(value, -0) ? '0' : value.toFixed(0)) : pythonFloatRepr(value);
+  }
+  throw new TypeError(`no Python str() for ${typeof value}`);
+}
+
+/** Replaces PyFloat/PyInt by plain numbers, for storage and responses. */
+export function toPlain<T>(value: T): T {
+  if (value instanceof PyFloat) return value.value as T;
+  if (value instanceof PyInt) return Number(value.lexeme) as T;
+  if (Array.isArray(value)) return value.map(toPlain) as T;
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) out[key] = toPlain(inner);
+    return out as T;
+  }
+  return value;
+}
+
+export class JsonSyntaxError extends Error {
+  override name = 'JsonSyntaxError';
+}
+
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const WS = /[ \t\n\r]*/y;
+// JSON forbids raw control characters (U+0000-U+001F) inside strings, hence the character class.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control range is the point of this pattern.
+const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+
+/**
+ * Standard JSON, except that numbers Python would render differently from JavaScript come back as PyFloat or
+ * PyInt. Strings are decoded by JSON.parse itself, so escapes behave exactly as everywhere else.
+ */
+export function parsePythonJson(text: string): unknown {
+  let at = 0;
+  const fail = (what: string): never => {
+    throw new JsonSyntaxError(`${what} at position ${at}`);
+  };
+  const skip = () => {
+    WS.lastIndex = at;
+    WS.exec(text);
+    at = WS.lastIndex;
+  };
+  const match = (re: RegExp): string | undefined => {
+    re.lastIndex = at;
+    const m = re.exec(text);
+    if (!m) return undefined;
+    at = re.lastIndex;
+    return m[0];
+  };
+  const value = (depth: number): unknown => {
+    if (depth > 512) fail('Nesting too deep');
+    skip();
+    const c = text[at];
+    if (c === '{') {
+      at += 1;
+      const out: Record<string, unknown> = {};
+      skip();
+      if (text[at] === '}') {
+        at += 1;
+        return out;
+      }
+      for (;;) {
+        skip();
+        const key = match(STRING) ?? fail('Expected a string key');
+        skip();
+        if (text[at] !== ':') fail("Expected ':'");
+        at += 1;
+        const parsedKey = JSON.parse(key) as string;
+        // Same as JSON.parse: a later duplicate key wins. defineProperty avoids the __proto__ setter.
+        Object.defineProperty(out, parsedKey, {
+          value: value(depth + 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+        skip();
+        if (text[at] === ',') {
+          at += 1;
+          continue;
+        }
+        if (text[at] === '}') {
+          at += 1;
+          return out;
+        }
+        fail("Expected ',' or '}'");
+      }
+    }
+    if (c === '[') {
+      at += 1;
+      const out: unknown[] = [];
+      skip();
+      if (text[at] === ']') {
+        at += 1;
+        return out;
+      }
+      for (;;) {
+        out.push(value(depth + 1));
+        skip();
+        if (text[at] === ',') {
+          at += 1;
+          continue;
+        }
+        if (text[at] === ']') {
+          at += 1;
+          return out;
+        }
+        fail("Expected ',' or ']'");
+      }
+    }
+    if (c === '"') return JSON.parse(match(STRING) ?? fail('Invalid string')) as string;
+    if (text.startsWith('true', at)) {
+      at += 4;
+      return true;
+    }
+    if (text.startsWith('false', at)) {
+      at += 5;
+      return false;
+    }
+    if (text.startsWith('null', at)) {
+      at += 4;
+      return null;
+    }
+    const lexeme = match(NUMBER) ?? fail('Unexpected token');
+    const n = Number(lexeme);
+    const floatNotation = /[.eE]/.test(lexeme);
+    if (floatNotation) return Number.isInteger(n) ? new PyFloat(n) : n;
+    return Number.isSafeInteger(n) ? n : new PyInt(lexeme);
+  };
+  const result = value(0);
+  skip();
+  if (at !== text.length) fail('Unexpected data after the JSON value');
+  return result;
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# npm start: bring the local stack up if needed, bootstrap storage and messaging, then serve the API through
+# serverless-offline on port 5500 together with the local emulation of the AWS event sources. Ctrl-C stops all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The AWS SDK (used to invoke functions through serverless-offline) refuses to sign without credentials.
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-local}"
+export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-local}"
+export AWS_REGION="${AWS_REGION:-eu-west-1}"
+
+bash localstack/up.sh
+npx tsx scripts/bootstrap.ts
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+npx serverless offline start &
+pids+=($!)
+
+# Local emulation of the RabbitMQ event source and other AWS triggers serverless-offline lacks.
+if [ -f localstack/emulate-events.ts ]; then
+  npx tsx localstack/emulate-events.ts &
+  pids+=($!)
+fi
+
+# Whichever exits first (or Ctrl-C) stops the rest.
+wait -n
