@@ -12,20 +12,22 @@ export AWS_REGION="${AWS_REGION:-eu-west-1}"
 bash localstack/up.sh
 npx tsx scripts/bootstrap.ts
 
+# Each child runs in its own process group so that stopping it also stops whatever it spawned (esbuild,
+# worker threads), however this script is stopped (Ctrl-C, SIGTERM from a supervisor, or a child exiting).
 pids=()
 stop() {
   trap - INT TERM EXIT
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
 trap stop INT TERM EXIT
 
-npx serverless offline start &
+setsid node_modules/.bin/serverless offline start &
 pids+=($!)
 
-# Local emulation of the RabbitMQ event source and other AWS triggers serverless-offline lacks.
+# Local emulation of the RabbitMQ event source, which serverless-offline ignores.
 if [ -f localstack/emulate-events.ts ]; then
-  npx tsx localstack/emulate-events.ts &
+  setsid node_modules/.bin/tsx localstack/emulate-events.ts &
   pids+=($!)
 fi
 
