@@ -1,0 +1,172 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Runs the API the way `npm start` does: `serverless offline start` (serverless-offline 14, handlers bundled by
+ * serverless-esbuild) plus, when it exists, localstack/emulate-events.ts (the local stand-in for the Amazon MQ
+ * event source). Each runs in its own process group, so stopping one stops everything it spawned.
+ */
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface OfflineOptions {
+  /** HTTP port; the Lambda invoke endpoint listens on port + 1. Default: a free pair. */
+  port?: number;
+  /** Extra environment for both processes (wins over the defaults below). */
+  env?: Record<string, string>;
+  /** Start localstack/emulate-events.ts when it exists (default true). */
+  emulateEvents?: boolean;
+  /** How long to wait for `GET /health` (the first start bundles every function). Default 120 s. */
+  readyTimeoutMs?: number;
+}
+
+export interface Offline {
+  baseUrl: string;
+  /** serverless-offline's Lambda invoke endpoint (for `@aws-sdk/client-lambda`'s `endpoint`). */
+  lambdaEndpoint: string;
+  /** Combined stdout/stderr of the processes so far (for failure messages). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+interface Managed {
+  name: string;
+  child: ChildProcess;
+  exited: Promise<void>;
+  done: boolean;
+}
+
+const groups = new Set<Managed>();
+process.on('exit', () => {
+  for (const managed of groups) killGroup(managed, 'SIGKILL');
+});
+
+function killGroup(managed: Managed, signal: NodeJS.Signals) {
+  if (managed.done || managed.child.pid === undefined) return;
+  try {
+    process.kill(-managed.child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+async function stopGroup(managed: Managed) {
+  killGroup(managed, 'SIGTERM');
+  const timer = setTimeout(() => killGroup(managed, 'SIGKILL'), 10_000);
+  await managed.exited;
+  clearTimeout(timer);
+  // The leader is gone; make sure nothing it spawned outlives it.
+  killGroup({ ...managed, done: false }, 'SIGKILL');
+  groups.delete(managed);
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const server = createServer()
+      .once('error', () => resolvePort(false))
+      .once('listening', () => server.close(() => resolvePort(true)))
+      .listen(port, '127.0.0.1');
+  });
+}
+
+async function freePortPair(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    if ((await portIsFree(port)) && (await portIsFree(port + 1))) return port;
+  }
+  throw new Error('No free pair of ports found for serverless-offline');
+}
+
+export async function startOffline(options: OfflineOptions = {}): Promise<Offline> {
+  const port = options.port ?? (await freePortPair());
+  const lambdaPort = port + 1;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const lambdaEndpoint = `http://127.0.0.1:${lambdaPort}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DANE_INDEX: 'dane-test-index',
+    // The AWS SDK refuses to sign without credentials, even against serverless-offline.
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: process.env.AWS_REGION ?? 'eu-west-1',
+    LAMBDA_ENDPOINT: lambdaEndpoint,
+    ...options.env,
+  };
+
+  let output = '';
+  const started: Managed[] = [];
+  const launch = (name: string, command: string, args: string[]) => {
+    const child = spawn(command, args, { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const append = (chunk: Buffer) => {
+      output += chunk
+        .toString()
+        .split('\n')
+        .map((line) => (line === '' ? line : `[${name}] ${line}`))
+        .join('\n');
+      if (output.length > 400_000) output = output.slice(-200_000);
+    };
+    child.stdout?.on('data', append);
+    child.stderr?.on('data', append);
+    const managed: Managed = {
+      name,
+      child,
+      done: false,
+      exited: new Promise((resolveExit) => {
+        child.on('exit', () => {
+          managed.done = true;
+          resolveExit();
+        });
+        child.on('error', (error) => {
+          append(Buffer.from(`spawn failed: ${error.message}\n`));
+          managed.done = true;
+          resolveExit();
+        });
+      }),
+    };
+    groups.add(managed);
+    started.push(managed);
+    return managed;
+  };
+
+  const stop = async () => {
+    await Promise.all(started.map(stopGroup));
+  };
+
+  launch('offline', join(root, 'node_modules/.bin/serverless'), [
+    'offline',
+    'start',
+    '--httpPort',
+    String(port),
+    '--lambdaPort',
+    String(lambdaPort),
+  ]);
+  const emulator = join(root, 'localstack/emulate-events.ts');
+  if ((options.emulateEvents ?? true) && existsSync(emulator)) {
+    launch('events', join(root, 'node_modules/.bin/tsx'), [emulator]);
+  }
+
+  const readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
+  const deadline = Date.now() + readyTimeoutMs;
+  try {
+    for (;;) {
+      const dead = started.find((managed) => managed.done);
+      if (dead) throw new Error(`${dead.name} exited before /health answered`);
+      if (Date.now() > deadline)
+        throw new Error(`GET ${baseUrl}/health did not answer 200 in ${readyTimeoutMs} ms`);
+      const status = await fetch(`${baseUrl}/health`, { signal: AbortSignal.timeout(2_000) }).then(
+        (response) => response.status,
+        () => 0,
+      );
+      if (status === 200) break;
+      await new Promise((wait) => setTimeout(wait, 250));
+    }
+  } catch (error) {
+    await stop();
+    throw new Error(`serverless offline: ${(error as Error).message}. Output:\n${output.slice(-6000)}`);
+  }
+
+  return { baseUrl, lambdaEndpoint, output: () => output, stop };
+}
