@@ -46,6 +46,18 @@ const EnvSchema = z.object({
     .union([z.literal(''), url(['http:', 'https:'])])
     .default('http://127.0.0.1:15672'),
   READY_TIMEOUT_MS: intFrom(100, 60_000).default(3_000),
+  LAMBDA_ENDPOINT: z.union([z.literal(''), url(['http:', 'https:'])]).default(''),
+  PUBLISH_FUNCTION_NAME: z.string().min(1).default('dane-server-local-publishTasks'),
+  INLINE_PUBLISH_LIMIT: intFrom(0, 10_000).default(100),
+  TASK_LEASE_MS: intFrom(1_000, 7 * 24 * 3_600_000).default(6 * 3_600_000),
+  TASK_LEASES: z
+    .string()
+    .regex(/^([A-Za-z0-9_-]+=\d+)(,[A-Za-z0-9_-]+=\d+)*$/, 'must look like ASR=43200000,DOWNLOAD=600000')
+    .optional(),
+  CREATED_GRACE_MS: intFrom(0, 24 * 3_600_000).default(120_000),
+  RETRY_MAX_ATTEMPTS: intFrom(0, 100).default(5),
+  RETRY_BASE_MS: intFrom(100, 24 * 3_600_000).default(60_000),
+  RETRY_MAX_MS: intFrom(100, 7 * 24 * 3_600_000).default(3_600_000),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -69,6 +81,20 @@ export interface Config {
     managementUrl: string | undefined;
   };
   readyTimeoutMs: number;
+  publishing: {
+    /** serverless-offline's invoke endpoint locally; empty on AWS (the SDK finds Lambda itself). */
+    lambdaEndpoint: string | undefined;
+    functionName: string;
+    /** Batches up to this size are published inside the request; larger ones by the async function. */
+    inlineLimit: number;
+  };
+  tasks: {
+    /** How long a queued task may stay at 102 before the sweep republishes it, per task key. */
+    leaseMs: (key: string) => number;
+    /** How long a 201/205 task may wait for its publisher before the sweep publishes it. */
+    createdGraceMs: number;
+    retry: { maxAttempts: number; baseMs: number; maxMs: number };
+  };
 }
 
 export class ConfigError extends Error {
@@ -82,7 +108,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const present = Object.fromEntries(
     Object.keys(EnvSchema.shape)
       .map((key) => [key, env[key]] as const)
-      .filter(([key, value]) => value !== undefined && (value !== '' || key === 'RABBITMQ_MANAGEMENT_URL')),
+      .filter(
+        ([key, value]) =>
+          value !== undefined &&
+          (value !== '' || key === 'RABBITMQ_MANAGEMENT_URL' || key === 'LAMBDA_ENDPOINT'),
+      ),
   );
   const parsed = EnvSchema.safeParse(present);
   if (!parsed.success) {
@@ -92,6 +122,15 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`Invalid configuration: ${details}`);
   }
   const e = parsed.data;
+  const leases = new Map(
+    (e.TASK_LEASES ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => {
+        const [key = '', ms = '0'] = pair.split('=');
+        return [key.toUpperCase(), Number(ms)] as const;
+      }),
+  );
   return {
     stage: e.DANE_STAGE,
     logLevel: e.LOG_LEVEL,
@@ -111,6 +150,16 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       managementUrl: e.RABBITMQ_MANAGEMENT_URL === '' ? undefined : e.RABBITMQ_MANAGEMENT_URL,
     },
     readyTimeoutMs: e.READY_TIMEOUT_MS,
+    publishing: {
+      lambdaEndpoint: e.LAMBDA_ENDPOINT === '' ? undefined : e.LAMBDA_ENDPOINT,
+      functionName: e.PUBLISH_FUNCTION_NAME,
+      inlineLimit: e.INLINE_PUBLISH_LIMIT,
+    },
+    tasks: {
+      leaseMs: (key) => leases.get(key.toUpperCase()) ?? e.TASK_LEASE_MS,
+      createdGraceMs: e.CREATED_GRACE_MS,
+      retry: { maxAttempts: e.RETRY_MAX_ATTEMPTS, baseMs: e.RETRY_BASE_MS, maxMs: e.RETRY_MAX_MS },
+    },
   };
 }
 

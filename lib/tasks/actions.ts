@@ -1,0 +1,47 @@
+import { BadRequestError, NotFoundError } from '../http/errors.ts';
+import { type ApiTask, TaskState, toApiTask } from '../model/task.ts';
+import { timestamp } from '../model/time.ts';
+import { getTask, updateTasksIfUnchanged } from '../store/tasks.ts';
+import { claimAndPublish } from './publish.ts';
+
+export const TASK_ACTIONS = ['retry', 'forceretry', 'reset'] as const;
+export type TaskAction = (typeof TASK_ACTIONS)[number];
+
+export function parseAction(value: string): TaskAction {
+  const action = value.toLowerCase();
+  if (!(TASK_ACTIONS as readonly string[]).includes(action)) {
+    throw new BadRequestError(`Invalid action \`${value}\`: must be one of ${TASK_ACTIONS.join(', ')}`);
+  }
+  return action as TaskAction;
+}
+
+/**
+ * retry: republish unless queued or done; forceretry: republish whatever the state (a new attempt, so a reply
+ * to the old message is ignored); reset: back to 201 "Reset", published by the next sweep (spec §3.1).
+ */
+export async function applyTaskAction(id: string, action: TaskAction, now = new Date()): Promise<ApiTask> {
+  for (let round = 0; round < 3; round += 1) {
+    const hit = await getTask(id);
+    if (!hit) throw new NotFoundError(`Task \`${id}\` not found`);
+    if (action === 'reset') {
+      const [result] = await updateTasksIfUnchanged([
+        {
+          hit,
+          doc: {
+            task: { state: TaskState.CREATED, msg: 'Reset' },
+            updated_at: timestamp(now),
+            dane: { due_at: now.getTime(), retries: 0, last_error: null, waiting_on: null },
+          },
+        },
+      ]);
+      if (result?.status === 'conflict') continue;
+    } else {
+      const outcome = (await claimAndPublish([hit], action === 'retry' ? 'retry' : 'force', now)).get(id);
+      if (outcome === 'lost-race') continue;
+    }
+    break;
+  }
+  const current = await getTask(id);
+  if (!current) throw new NotFoundError(`Task \`${id}\` not found`);
+  return toApiTask(current.id, current.source);
+}

@@ -1,0 +1,52 @@
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { getConfig } from '../config.ts';
+import { logger } from '../log.ts';
+
+/**
+ * Hands the publishing of a large batch to the `publishTasks` function, invoked asynchronously, so the HTTP
+ * request answers as soon as the tasks are stored. Async invoke payloads are limited to 256 KB, hence chunks.
+ * If an invoke fails the tasks stay at 201 with a due time, and the sweep publishes them: nothing is lost.
+ */
+export const DISPATCH_CHUNK = 2_000;
+
+let lambda: LambdaClient | undefined;
+
+function client(): LambdaClient {
+  const { lambdaEndpoint } = getConfig().publishing;
+  lambda ??= new LambdaClient(lambdaEndpoint ? { endpoint: lambdaEndpoint } : {});
+  return lambda;
+}
+
+export interface PublishTasksEvent {
+  taskIds: string[];
+}
+
+export async function dispatchPublishing(
+  taskIds: readonly string[],
+): Promise<{ dispatched: number; failed: number }> {
+  const { functionName } = getConfig().publishing;
+  let dispatched = 0;
+  let failed = 0;
+  for (let i = 0; i < taskIds.length; i += DISPATCH_CHUNK) {
+    const chunk = taskIds.slice(i, i + DISPATCH_CHUNK);
+    const payload: PublishTasksEvent = { taskIds: chunk };
+    try {
+      await client().send(
+        new InvokeCommand({
+          FunctionName: functionName,
+          InvocationType: 'Event',
+          Payload: Buffer.from(JSON.stringify(payload)),
+        }),
+      );
+      dispatched += chunk.length;
+    } catch (error) {
+      failed += chunk.length;
+      logger.error('Could not hand tasks to the publisher; the sweep will publish them', {
+        functionName,
+        tasks: chunk.length,
+        error,
+      });
+    }
+  }
+  return { dispatched, failed };
+}

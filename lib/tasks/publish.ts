@@ -1,0 +1,188 @@
+import { type OutgoingMessage, publishMessages } from '../broker/publisher.ts';
+import { getConfig } from '../config.ts';
+import { ServiceUnavailableError } from '../http/errors.ts';
+import { logger } from '../log.ts';
+import type { StoredDocument } from '../model/document.ts';
+import { DEPENDENCY_FAILED, RUNNABLE_STATES, TaskState, taskMessageJson } from '../model/task.ts';
+import { timestamp } from '../model/time.ts';
+import { getParentDocuments } from '../store/parents.ts';
+import { type ConditionalUpdate, type TaskHit, updateTasksIfUnchanged } from '../store/tasks.ts';
+import { scheduleRetry } from './backoff.ts';
+
+/**
+ * Claim before publish (DESIGN principle 2). A task is moved to 102 by a conditional update of the version we
+ * read; only the caller whose update wins publishes, so concurrent API calls, sweeps and reply fan-out never send
+ * one task twice. The claim also bumps the attempt number, which travels in the message's correlation id and
+ * lets reply handling tell a reply to this attempt from a late one to an earlier attempt.
+ */
+
+/** `run`: the original's whitelist (+ our 424); `retry`: anything not queued or done; `force`: anything. */
+export type RunRule = 'run' | 'retry' | 'force';
+
+export function eligible(state: number, rule: RunRule): boolean {
+  if (rule === 'force') return true;
+  if (rule === 'retry') return state !== TaskState.QUEUED && state !== TaskState.SUCCESS;
+  return RUNNABLE_STATES.has(state) || state === DEPENDENCY_FAILED;
+}
+
+export type ClaimOutcome =
+  | 'published'
+  | 'not-eligible'
+  | 'lost-race'
+  | 'unroutable'
+  | 'publish-failed'
+  | 'orphan';
+
+export const correlationIdOf = (taskId: string, attempt: number) => `${taskId}#${attempt}`;
+
+export function parseCorrelationId(value: string): { taskId: string; attempt: number | undefined } {
+  const match = /^(.+)#(\d+)$/.exec(value);
+  if (!match) return { taskId: value, attempt: undefined };
+  return { taskId: match[1] as string, attempt: Number(match[2]) };
+}
+
+/** The document part of a task message, as Python's `Document.to_json` writes it. */
+export function documentMessageJson(id: string, source: StoredDocument) {
+  return {
+    target: source.target,
+    creator: source.creator,
+    created_at: source.created_at ?? null,
+    updated_at: source.updated_at ?? null,
+    _id: id,
+  };
+}
+
+export const routingKeyOf = (document: StoredDocument, key: string) => `${document.target.type}.${key}`;
+
+export async function claimAndPublish(
+  hits: readonly TaskHit[],
+  rule: RunRule,
+  now: Date = new Date(),
+): Promise<Map<string, ClaimOutcome>> {
+  const outcomes = new Map<string, ClaimOutcome>();
+  const candidates = hits.filter((hit) => {
+    const ok = eligible(hit.source.task.state, rule);
+    if (!ok) outcomes.set(hit.id, 'not-eligible');
+    return ok;
+  });
+  if (candidates.length === 0) return outcomes;
+
+  const nowMs = now.getTime();
+  const stamp = timestamp(now);
+  const parents = await getParentDocuments(candidates.map((hit) => hit.documentId));
+
+  const orphans = candidates.filter((hit) => !parents.has(hit.documentId));
+  const claimable = candidates.filter((hit) => parents.has(hit.documentId));
+  if (orphans.length > 0) {
+    await updateTasksIfUnchanged(
+      orphans.map((hit) => ({
+        hit,
+        doc: {
+          task: { state: TaskState.ERROR, msg: `Parent document ${hit.documentId} not found` },
+          updated_at: stamp,
+          dane: { due_at: null },
+        },
+      })),
+    );
+    for (const hit of orphans) outcomes.set(hit.id, 'orphan');
+  }
+
+  const { leaseMs } = getConfig().tasks;
+  const claims = claimable.map((hit) => {
+    const attempt = (hit.source.dane?.attempt ?? 0) + 1;
+    return {
+      hit,
+      attempt,
+      doc: {
+        task: { state: TaskState.QUEUED, msg: 'Queued' },
+        updated_at: stamp,
+        dane: { attempt, due_at: nowMs + leaseMs(hit.source.task.key), last_error: null },
+      },
+    };
+  });
+  const claimResults = await updateTasksIfUnchanged(claims);
+
+  const won: Array<{ hit: TaskHit; attempt: number; seqNo: number; primaryTerm: number }> = [];
+  claims.forEach((claim, i) => {
+    const result = claimResults[i];
+    if (result?.status === 'ok') {
+      won.push({
+        hit: claim.hit,
+        attempt: claim.attempt,
+        seqNo: result.seqNo,
+        primaryTerm: result.primaryTerm,
+      });
+    } else {
+      outcomes.set(claim.hit.id, 'lost-race');
+      if (result?.status === 'error')
+        logger.warn('Claim failed', { taskId: claim.hit.id, reason: result.reason });
+    }
+  });
+  if (won.length === 0) return outcomes;
+
+  // The message carries the task as it was before the claim (state 201/205/412/...), as the original sent it.
+  const messages: OutgoingMessage[] = won.map(({ hit, attempt }) => {
+    const parent = parents.get(hit.documentId) as StoredDocument;
+    return {
+      routingKey: routingKeyOf(parent, hit.source.task.key),
+      correlationId: correlationIdOf(hit.id, attempt),
+      priority: hit.source.task.priority ?? 1,
+      body: {
+        task: taskMessageJson(hit.id, hit.source),
+        document: documentMessageJson(hit.documentId, parent),
+      },
+    };
+  });
+
+  let results: Awaited<ReturnType<typeof publishMessages>>;
+  try {
+    results = await publishMessages(messages);
+  } catch (error) {
+    const reason = error instanceof ServiceUnavailableError ? error.message : (error as Error).message;
+    results = messages.map(() => ({ status: 'failed' as const, reason }));
+  }
+
+  // Undo the claim of what did not reach a queue, conditionally on our own claim: if anything else changed the
+  // task since (it cannot be a reply: nothing was delivered), that newer state wins.
+  const followUps: ConditionalUpdate[] = [];
+  won.forEach((claim, i) => {
+    const result = results[i];
+    const versioned = { ...claim.hit, seqNo: claim.seqNo, primaryTerm: claim.primaryTerm };
+    const retries = claim.hit.source.dane?.retries ?? 0;
+    if (result?.status === 'confirmed') {
+      outcomes.set(claim.hit.id, 'published');
+    } else if (result?.status === 'returned') {
+      outcomes.set(claim.hit.id, 'unroutable');
+      followUps.push({
+        hit: versioned,
+        doc: {
+          task: { state: TaskState.NO_ROUTE_TO_QUEUE, msg: 'Unroutable task' },
+          updated_at: stamp,
+          dane: {
+            ...scheduleRetry(retries, nowMs),
+            last_error: `No queue bound for ${messages[i]?.routingKey}`,
+          },
+        },
+      });
+    } else {
+      const reason = result?.status === 'failed' ? result.reason : 'unknown publish failure';
+      outcomes.set(claim.hit.id, 'publish-failed');
+      logger.warn('Publish failed', { taskId: claim.hit.id, reason });
+      followUps.push({
+        hit: versioned,
+        doc: {
+          task: { state: TaskState.ERROR_PROXY, msg: `Publishing to the message queue failed: ${reason}` },
+          updated_at: stamp,
+          dane: { ...scheduleRetry(retries, nowMs), last_error: reason },
+        },
+      });
+    }
+  });
+  await updateTasksIfUnchanged(followUps);
+  logger.info('Published tasks', {
+    claimed: won.length,
+    published: [...outcomes.values()].filter((o) => o === 'published').length,
+    unroutable: followUps.length,
+  });
+  return outcomes;
+}

@@ -1,0 +1,400 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handler as taskAction } from '../../functions/http/task-action.ts';
+import { handler as taskCreate } from '../../functions/http/task-create.ts';
+import { handler as taskDelete } from '../../functions/http/task-delete.ts';
+import { handler as taskDocument } from '../../functions/http/task-document.ts';
+import { handler as taskGet } from '../../functions/http/task-get.ts';
+import { handler as taskList } from '../../functions/http/task-list.ts';
+import { handler as taskResults } from '../../functions/http/task-results.ts';
+import { closeBroker } from '../../lib/broker/connection.ts';
+import { getConfig } from '../../lib/config.ts';
+import { taskId } from '../../lib/model/ids.ts';
+import { ensureIndex } from '../../lib/store/bootstrap.ts';
+import { getStoreClient } from '../../lib/store/client.ts';
+import { getTask } from '../../lib/store/tasks.ts';
+import { handleReplies } from '../../lib/tasks/replies.ts';
+import { closeAmqp, uniqueKey, type WorkerQueue, workerQueue } from '../support/amqp.ts';
+import { call } from '../support/http.ts';
+
+const client = getStoreClient();
+const index = getConfig().opensearch.index;
+const queues: WorkerQueue[] = [];
+
+async function newDocumentInIndex(type = 'Video'): Promise<string> {
+  const id = randomUUID().replace(/-/g, '').padEnd(40, '0').slice(0, 40);
+  await client.index({
+    index,
+    id,
+    body: {
+      target: { id: `T-${id.slice(0, 6)}`, url: 'http://example.org/v.mp4', type },
+      creator: { id: 'TESTS', type: 'Organization' },
+      created_at: '2026-01-01T00:00:00',
+      updated_at: '2026-01-01T00:00:00',
+      role: 'document',
+    },
+    refresh: 'wait_for',
+  });
+  return id;
+}
+
+async function queueFor(prefix: string): Promise<WorkerQueue> {
+  const queue = await workerQueue(uniqueKey(prefix));
+  queues.push(queue);
+  return queue;
+}
+
+const reply = (id: string, attempt: number, body: unknown) => ({
+  correlationId: `${id}#${attempt}`,
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
+
+async function stateOf(id: string) {
+  const hit = await getTask(id);
+  return { state: hit?.source.task.state, msg: hit?.source.task.msg, attempt: hit?.source.dane?.attempt };
+}
+
+beforeAll(async () => {
+  await ensureIndex();
+});
+
+afterAll(async () => {
+  for (const queue of queues) await queue.close();
+  await closeAmqp();
+  await closeBroker();
+});
+
+describe('POST /DANE/task (single)', () => {
+  it('registers, publishes with the original message shape and properties, and answers 201', async () => {
+    const worker = await queueFor('ASR');
+    const documentId = await newDocumentInIndex('Sound');
+    const response = await call(taskCreate, 'POST', '/DANE/task', {
+      body: { document_id: documentId, key: worker.key.toLowerCase(), priority: 3, lang: 'nl' },
+    });
+    expect(response.status).toBe(201);
+    const id = taskId(documentId, worker.key);
+    expect(response.body).toMatchObject({ _id: id, key: worker.key, state: 102, msg: 'Queued', priority: 3 });
+    expect((response.body as { args: unknown }).args).toEqual({ lang: 'nl' });
+
+    const message = await worker.next();
+    expect(message).toBeDefined();
+    expect(message?.fields.routingKey).toBe(`Sound.${worker.key}`);
+    expect(message?.fields.exchange).toBe('DANE-exchange');
+    expect(message?.properties).toMatchObject({
+      replyTo: 'DANE-response-queue',
+      correlationId: `${id}#1`,
+      priority: 3,
+      deliveryMode: 2,
+    });
+    expect(message?.properties.contentType).toBeUndefined();
+    expect(message?.properties.messageId).toBeUndefined();
+    const body = JSON.parse(message?.content.toString() ?? '{}');
+    expect(Object.keys(body)).toEqual(['task', 'document']);
+    expect(body.task).toEqual({
+      key: worker.key,
+      _id: id,
+      state: 201,
+      msg: 'Created',
+      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/),
+      updated_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/),
+      priority: 3,
+      args: { lang: 'nl' },
+    });
+    expect(Object.keys(body.document)).toEqual(['target', 'creator', 'created_at', 'updated_at', '_id']);
+    expect(body.document._id).toBe(documentId);
+
+    const stored = await client.get({ index, id, routing: documentId });
+    expect(stored.body._routing).toBe(documentId);
+    expect((stored.body._source as { role: unknown }).role).toEqual({ name: 'task', parent: documentId });
+  });
+
+  it('folds the nested form, clamps priority and takes a lone "args" key as the args', async () => {
+    const worker = await queueFor('NESTED');
+    const documentId = await newDocumentInIndex();
+    const response = await call(taskCreate, 'POST', '/DANE/task', {
+      body: { document_id: documentId, task: { key: worker.key, priority: 42, args: { model: 'large' } } },
+    });
+    expect(response.status).toBe(201);
+    expect(response.body).toMatchObject({ priority: 10, args: { model: 'large' } });
+    expect((await worker.next())?.properties.priority).toBe(10);
+  });
+
+  it.each([
+    [{}, 'document_id'],
+    [{ document_id: 'x' }, 'key'],
+    [{ document_id: 'x', key: '' }, 'key'],
+    [{ document_id: 'x', key: 'A', priority: 'high' }, 'priority'],
+    [{ document_id: 'x', key: 'A', _id: 'mine' }, '_id'],
+    [{ document_id: 42, key: 'A' }, 'document_id'],
+    [{ document_id: 'x', task: 'ASR' }, 'task'],
+    [[1, 2], 'body'],
+  ])('answers 400 naming the field for %j', async (body, field) => {
+    const response = await call(taskCreate, 'POST', '/DANE/task', { body });
+    expect(response.status).toBe(400);
+    expect((response.body as { message: string }).message).toContain(field);
+  });
+
+  it('answers 400 for a body that is not JSON', async () => {
+    const response = await call(taskCreate, 'POST', '/DANE/task', { rawBody: '{"document_id": ' });
+    expect(response.status).toBe(400);
+  });
+
+  it('answers 404 for a missing document and 409 for a task already assigned', async () => {
+    const missing = await call(taskCreate, 'POST', '/DANE/task', {
+      body: { document_id: 'nope', key: 'ASR' },
+    });
+    expect(missing.status).toBe(404);
+    const worker = await queueFor('DUP');
+    const documentId = await newDocumentInIndex();
+    expect(
+      (await call(taskCreate, 'POST', '/DANE/task', { body: { document_id: documentId, key: worker.key } }))
+        .status,
+    ).toBe(201);
+    const again = await call(taskCreate, 'POST', '/DANE/task', {
+      body: { document_id: documentId, key: worker.key },
+    });
+    expect(again.status).toBe(409);
+    expect((again.body as { message: string }).message).toBe(
+      `Task \`${worker.key}\` already assigned to document \`${documentId}\``,
+    );
+  });
+
+  it('marks a task nobody is bound to as 422 "Unroutable task"', async () => {
+    const documentId = await newDocumentInIndex();
+    const key = uniqueKey('NOBODY');
+    const response = await call(taskCreate, 'POST', '/DANE/task', { body: { document_id: documentId, key } });
+    expect(response.status).toBe(201);
+    expect(response.body).toMatchObject({ state: 422, msg: 'Unroutable task' });
+  });
+});
+
+describe('POST /DANE/task (batch)', () => {
+  it('accounts for every document id in success or failed', async () => {
+    const worker = await queueFor('BATCH');
+    const a = await newDocumentInIndex();
+    const b = await newDocumentInIndex();
+    await call(taskCreate, 'POST', '/DANE/task', { body: { document_id: a, key: worker.key } });
+    await worker.drain(200);
+    const response = await call(taskCreate, 'POST', '/DANE/task', {
+      body: { document_id: [a, b, 'missing-doc'], task: { key: worker.key } },
+    });
+    expect(response.status).toBe(200);
+    const body = response.body as { success: Array<{ _id: string; state: number }>; failed: unknown[] };
+    expect(body.success.map((t) => t._id)).toEqual([taskId(b, worker.key)]);
+    expect(body.success[0]?.state).toBe(201);
+    expect(body.failed).toEqual([
+      { document_id: 'missing-doc', error: "[404] 'No document with id `missing-doc` found'" },
+      { document_id: a, error: `Task \`${worker.key}\` already assigned to document \`${a}\`` },
+    ]);
+    const messages = await worker.drain();
+    expect(messages).toHaveLength(1);
+  });
+});
+
+describe('task routes', () => {
+  it('GET task, its document, its results; DELETE removes task and results', async () => {
+    const worker = await queueFor('READ');
+    const documentId = await newDocumentInIndex();
+    await call(taskCreate, 'POST', '/DANE/task', { body: { document_id: documentId, key: worker.key } });
+    const id = taskId(documentId, worker.key);
+
+    const got = await call(taskGet, 'GET', `/DANE/task/${id}`, { pathParameters: { task_id: id } });
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({ _id: id, key: worker.key, state: 102 });
+
+    const doc = await call(taskDocument, 'GET', `/DANE/task/${id}/document`, {
+      pathParameters: { task_id: id },
+    });
+    expect(doc.status).toBe(200);
+    expect((doc.body as { _id: string })._id).toBe(documentId);
+
+    // A result written the way Python workers write it: routed by the task id.
+    await client.index({
+      index,
+      routing: id,
+      body: {
+        result: {
+          generator: { id: 'r1', name: 'READ', type: 'Software', homepage: 'x' },
+          payload: { a: null, b: 1 },
+        },
+        role: { name: 'result', parent: id },
+        created_at: '2026-01-01T00:00:00',
+        updated_at: '2026-01-01T00:00:00',
+      },
+      refresh: 'wait_for',
+    });
+    const results = await call(taskResults, 'GET', `/DANE/task/${id}/results`, {
+      pathParameters: { task_id: id },
+    });
+    expect(results.status).toBe(200);
+    expect(results.headers['x-total-count']).toBe('1');
+    expect(results.body).toEqual([
+      expect.objectContaining({ payload: { a: null, b: 1 }, task_id: id, created_at: '2026-01-01T00:00:00' }),
+    ]);
+
+    const deleted = await call(taskDelete, 'DELETE', `/DANE/task/${id}`, { pathParameters: { task_id: id } });
+    expect(deleted.status).toBe(200);
+    expect((await call(taskGet, 'GET', `/DANE/task/${id}`, { pathParameters: { task_id: id } })).status).toBe(
+      404,
+    );
+    await client.indices.refresh({ index });
+    const left = await client.count({ index, body: { query: { parent_id: { type: 'result', id } } } });
+    expect(left.body.count).toBe(0);
+  });
+
+  it('404 for unknown task ids on every route', async () => {
+    for (const handler of [taskGet, taskDocument, taskResults, taskDelete]) {
+      const response = await call(handler, 'GET', '/DANE/task/nope', { pathParameters: { task_id: 'nope' } });
+      expect(response.status).toBe(404);
+    }
+  });
+
+  it('GET /DANE/task pages through all unfinished tasks with a cursor', async () => {
+    const documentId = await newDocumentInIndex();
+    for (let i = 0; i < 3; i += 1) {
+      await call(taskCreate, 'POST', '/DANE/task', {
+        body: { document_id: documentId, key: uniqueKey('LIST') },
+      });
+    }
+    await client.indices.refresh({ index });
+    const seen = new Set<string>();
+    let query = 'limit=2';
+    let total = 0;
+    for (let pages = 0; pages < 10_000; pages += 1) {
+      const response = await call(taskList, 'GET', '/DANE/task', { query });
+      expect(response.status).toBe(200);
+      total = Number(response.headers['x-total-count']);
+      for (const task of response.body as Array<{ _id: string; state: number }>) {
+        expect([200, 412]).not.toContain(task.state);
+        seen.add(task._id);
+      }
+      const link = response.headers.link;
+      if (!link) break;
+      query = /\?([^>]+)>/.exec(String(link))?.[1] ?? '';
+    }
+    expect(seen.size).toBe(total);
+    for (const id of [...seen].slice(0, 1)) expect(id).toMatch(/^[0-9a-f]{40}$/);
+  });
+
+  it('rejects an unknown action with 400 and a malformed limit with 400', async () => {
+    const action = await call(taskAction, 'POST', '/DANE/task/x/explode', {
+      pathParameters: { task_id: 'x', action: 'explode' },
+    });
+    expect(action.status).toBe(400);
+    expect((action.body as { message: string }).message).toContain('explode');
+    expect((await call(taskList, 'GET', '/DANE/task', { query: 'limit=many' })).status).toBe(400);
+  });
+});
+
+describe('worker replies', () => {
+  async function queuedTask(prefix: string) {
+    const worker = await queueFor(prefix);
+    const documentId = await newDocumentInIndex();
+    await call(taskCreate, 'POST', '/DANE/task', { body: { document_id: documentId, key: worker.key } });
+    await worker.drain(200);
+    return { worker, documentId, id: taskId(documentId, worker.key) };
+  }
+
+  it('stores state and message; a duplicate changes nothing', async () => {
+    const { id } = await queuedTask('REPLY');
+    const first = await handleReplies([reply(id, 1, { state: 200, message: 'Success', extra: 'ignored' })]);
+    expect(first.outcomes).toEqual(['applied']);
+    expect(await stateOf(id)).toMatchObject({ state: 200, msg: 'Success' });
+    const again = await handleReplies([reply(id, 1, { state: 500, message: 'late duplicate' })]);
+    expect(again.outcomes).toEqual(['duplicate']);
+    expect(await stateOf(id)).toMatchObject({ state: 200, msg: 'Success' });
+  });
+
+  it('a reply from an older attempt never overwrites a retried task', async () => {
+    const { id, worker } = await queuedTask('STALE');
+    const retried = await call(taskAction, 'POST', `/DANE/task/${id}/forceretry`, {
+      pathParameters: { task_id: id, action: 'forceretry' },
+    });
+    expect(retried.body).toMatchObject({ state: 102 });
+    expect((await worker.next())?.properties.correlationId).toBe(`${id}#2`);
+    const stale = await handleReplies([reply(id, 1, { state: 500, message: 'from the first attempt' })]);
+    expect(stale.outcomes).toEqual(['stale']);
+    expect(await stateOf(id)).toMatchObject({ state: 102, attempt: 2 });
+    await handleReplies([reply(id, 2, { state: '200', message: 'ok' })]);
+    expect(await stateOf(id)).toMatchObject({ state: 200 });
+  });
+
+  it('records and drops poison replies without failing the good ones in the batch', async () => {
+    const { id } = await queuedTask('POISON');
+    const good = await queuedTask('GOOD');
+    const report = await handleReplies([
+      { correlationId: `${id}#1`, body: 'not json' },
+      { correlationId: `${id}#1`, body: JSON.stringify({ message: 'no state' }) },
+      { correlationId: undefined, body: JSON.stringify({ state: 200, message: 'no correlation' }) },
+      reply('0'.repeat(40), 1, { state: 200, message: 'unknown task' }),
+      // Double-encoded, as lib >= 0.3.6 sends what a callback returned as a string.
+      reply(good.id, 1, JSON.stringify(JSON.stringify({ state: 200, message: 'double' }))),
+    ]);
+    expect(report.outcomes).toEqual(['poison', 'poison', 'poison', 'unknown-task', 'applied']);
+    expect(await stateOf(good.id)).toMatchObject({ state: 200, msg: 'double' });
+    expect(await stateOf(id)).toMatchObject({ state: 102 });
+  });
+
+  it('20 concurrent retries of an errored task publish exactly one message', async () => {
+    const { id, worker } = await queuedTask('RACE');
+    await handleReplies([reply(id, 1, { state: 500, message: 'boom' })]);
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        call(taskAction, 'POST', `/DANE/task/${id}/retry`, {
+          pathParameters: { task_id: id, action: 'retry' },
+        }),
+      ),
+    );
+    for (const response of responses) expect(response.status).toBe(200);
+    const messages = await worker.drain(1_000);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.properties.correlationId).toBe(`${id}#2`);
+  });
+
+  it('reset puts the task back to 201 "Reset" without publishing', async () => {
+    const { id, worker } = await queuedTask('RESET');
+    const response = await call(taskAction, 'GET', `/DANE/task/${id}/ReSeT`, {
+      pathParameters: { task_id: id, action: 'ReSeT' },
+    });
+    expect(response.body).toMatchObject({ state: 201, msg: 'Reset' });
+    expect(await worker.drain(300)).toHaveLength(0);
+  });
+
+  it('412 creates and publishes the dependency; its success re-runs the dependant', async () => {
+    const { id, documentId, worker } = await queuedTask('DEPENDANT');
+    const dependency = await queueFor('DEPENDENCY');
+    await handleReplies([
+      reply(id, 1, {
+        state: 412,
+        message: 'Unfinished dependencies',
+        dependencies: [dependency.key.toLowerCase()],
+      }),
+    ]);
+    expect(await stateOf(id)).toMatchObject({ state: 412 });
+    const depId = taskId(documentId, dependency.key);
+    const depMessage = await dependency.next();
+    expect(depMessage?.properties.correlationId).toBe(`${depId}#1`);
+
+    await handleReplies([reply(depId, 1, { state: 200, message: 'Success' })]);
+    const rerun = await worker.next();
+    expect(rerun?.properties.correlationId).toBe(`${id}#2`);
+    expect(JSON.parse(rerun?.content.toString() ?? '{}').task.state).toBe(412);
+    await handleReplies([reply(id, 2, { state: 200, message: 'Success' })]);
+    expect(await stateOf(id)).toMatchObject({ state: 200 });
+  });
+
+  it('a dependency that fails for good releases its dependants with a clear state', async () => {
+    const { id, documentId } = await queuedTask('WAITER');
+    const dependency = await queueFor('FAILS');
+    await handleReplies([
+      reply(id, 1, { state: 412, message: 'Unfinished dependencies', dependencies: [dependency.key] }),
+    ]);
+    const depId = taskId(documentId, dependency.key);
+    await dependency.next();
+    await handleReplies([reply(depId, 1, { state: 404, message: 'Source not found' })]);
+    expect(await stateOf(id)).toMatchObject({
+      state: 424,
+      msg: `Dependency \`${dependency.key}\` failed: Source not found`,
+    });
+  });
+});
