@@ -19,6 +19,11 @@ export interface HttpRequest {
   headers: Record<string, string | undefined>;
   /** The JSON body, `undefined` when there is none. */
   body: unknown;
+  /**
+   * The body as sent, `undefined` when there is none: for routes that must re-parse it with Python number
+   * semantics (`parsePythonJson`), where JSON.parse would lose whether `1.0` was a float.
+   */
+  rawBody: string | undefined;
   requestId: string;
   log: Logger;
 }
@@ -55,7 +60,8 @@ function toResult(response: HttpResponse): Result {
   };
 }
 
-function zodMessage(error: ZodError): string {
+/** `Invalid <field>: <problem>` for the first issue: every 400 names the field at fault. */
+export function zodMessage(error: ZodError): string {
   const first = error.issues[0];
   if (!first) return 'Invalid request';
   const where = first.path.length > 0 ? first.path.join('.') : 'body';
@@ -87,10 +93,14 @@ export function errorToResponse(error: unknown, requestId: string, log: Logger):
   return json(500, { message: 'Internal server error', requestId });
 }
 
-function parseBody(event: Event): unknown {
+function rawBodyOf(event: Event): string | undefined {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  if (text.trim() === '') return undefined;
+  return text.trim() === '' ? undefined : text;
+}
+
+function parseBody(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
   // The original parsed the raw body as JSON whatever the content type; existing clients rely on that.
   try {
     return JSON.parse(text);
@@ -99,18 +109,29 @@ function parseBody(event: Event): unknown {
   }
 }
 
+/** A lone `%` (already decoded upstream, or sent raw) is kept as it is rather than failing the request. */
+function decodePathParameter(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
 function requestFrom(event: Event, context: Context, log: Logger): HttpRequest {
   const pathParameters: Record<string, string> = {};
   for (const [key, value] of Object.entries(event.pathParameters ?? {})) {
-    if (value !== undefined) pathParameters[key] = decodeURIComponent(value);
+    if (value !== undefined) pathParameters[key] = decodePathParameter(value);
   }
+  const rawBody = rawBodyOf(event);
   return {
     method: event.requestContext?.http?.method ?? 'GET',
     path: event.rawPath ?? event.requestContext?.http?.path ?? '/',
     pathParameters,
     query: new URLSearchParams(event.rawQueryString ?? ''),
     headers: event.headers ?? {},
-    body: parseBody(event),
+    body: parseBody(rawBody),
+    rawBody,
     requestId: context.awsRequestId,
     log,
   };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { documentId } from './ids.ts';
-import { PyFloat, PyInt, pythonStr, toPlain } from './python.ts';
+import { PyFloat, PyInt, pythonStr } from './python.ts';
 import { requoteUrl } from './url.ts';
 
 export const TargetTypeSchema = z.enum(['Dataset', 'Image', 'Video', 'Sound', 'Text']);
@@ -12,8 +12,8 @@ const IdValueSchema = z.union(
     z.string().min(1, 'must not be empty'),
     z.number(),
     z.boolean(),
-    z.instanceof(PyFloat),
-    z.instanceof(PyInt),
+    z.instanceof(PyFloat).meta({ type: 'number' } as never),
+    z.instanceof(PyInt).meta({ type: 'integer' } as never),
   ],
   { error: 'must be a string or a number' },
 );
@@ -57,24 +57,31 @@ export const StoredDocumentSchema = z.object({
 export type StoredDocument = z.infer<typeof StoredDocumentSchema>;
 
 /** A document as the API returns it: the original's field order, target and creator in full. */
-export interface ApiDocument {
-  _id: string;
-  target: StoredDocument['target'];
-  creator: StoredDocument['creator'];
-  created_at: string | null;
-  updated_at: string | null;
-}
+export const ApiDocumentSchema = z
+  .object({
+    _id: z.string().meta({ description: 'SHA-1 of str(target.id) + str(creator.id)' }),
+    target: z.looseObject({ id: ScalarSchema, url: z.string(), type: z.string() }),
+    creator: z.looseObject({ id: ScalarSchema, type: z.string() }),
+    created_at: z.string().nullable(),
+    updated_at: z.string().nullable(),
+  })
+  .meta({ id: 'Document' });
+export type ApiDocument = z.infer<typeof ApiDocumentSchema>;
 
 export interface NewDocument {
   id: string;
   source: StoredDocument;
 }
 
-/** Builds the stored form of a validated input: id hash, normalised url, timestamps. */
+/**
+ * Builds the stored form of a validated input: id hash, normalised url, timestamps. Numbers keep their Python
+ * form (PyFloat, PyInt) so that `toPythonJson` stores `1.0` as `1.0`; they serialise as plain numbers anywhere
+ * else.
+ */
 export function newDocument(input: DocumentInput, now: string): NewDocument {
   const id = documentId(input.target.id, input.creator.id);
-  const target = toPlain({ ...input.target, url: requoteUrl(input.target.url) }) as StoredDocument['target'];
-  const creator = toPlain(input.creator) as StoredDocument['creator'];
+  const target = { ...input.target, url: requoteUrl(input.target.url) } as StoredDocument['target'];
+  const creator = input.creator as StoredDocument['creator'];
   return { id, source: { target, creator, created_at: now, updated_at: now, role: 'document' } };
 }
 

@@ -188,3 +188,23 @@ export function parsePythonJson(text: string): unknown {
   if (at !== text.length) fail('Unexpected data after the JSON value');
   return result;
 }
+
+/**
+ * JSON text as Python's `json.dumps` would write the value: a PyFloat keeps its float notation (`1.0`, not `1`)
+ * and a PyInt every digit. Used for `_source` we write, so that a Python worker or client that reads a document
+ * back and recomputes its id from `str(target.id)` gets the id it was stored under.
+ */
+export function toPythonJson(value: unknown): string {
+  if (value instanceof PyFloat) return pythonFloatRepr(value.value);
+  if (value instanceof PyInt) return value.lexeme;
+  if (Array.isArray(value)) return `[${value.map((item) => toPythonJson(item ?? null)).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const members: string[] = [];
+    for (const [key, inner] of Object.entries(value)) {
+      if (inner === undefined || typeof inner === 'function') continue;
+      members.push(`${JSON.stringify(key)}:${toPythonJson(inner)}`);
+    }
+    return `{${members.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

@@ -18,15 +18,24 @@ export const StoredResultSchema = z.object({
 export type StoredResult = z.infer<typeof StoredResultSchema>;
 
 /** A result as the API returns it: payload whole, timestamps read from the index (the original lost them). */
-export interface ApiResult {
-  _id: string;
-  generator: StoredResult['result']['generator'];
-  payload: Record<string, unknown>;
-  created_at: string | null;
-  updated_at: string | null;
-  /** The task this result belongs to (not in the original's shape; it had no way to tell). */
-  task_id: string;
-}
+export const ApiResultSchema = z
+  .object({
+    _id: z.string(),
+    generator: z.looseObject({
+      id: z.unknown().optional(),
+      name: z.unknown().optional(),
+      type: z.unknown().optional(),
+      homepage: z.unknown().optional(),
+    }),
+    payload: z.record(z.string(), z.unknown()),
+    created_at: z.string().nullable(),
+    updated_at: z.string().nullable(),
+    task_id: z.string().meta({
+      description: 'The task this result belongs to (not in the original, which had no way to tell)',
+    }),
+  })
+  .meta({ id: 'Result' });
+export type ApiResult = z.infer<typeof ApiResultSchema>;
 
 export function toApiResult(id: string, source: StoredResult): ApiResult {
   return {
