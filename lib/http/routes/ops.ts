@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { defineRoute } from './types.ts';
+
+/** Operational routes outside `/DANE` (spec §7.3) and the API description itself. */
+
+const Probe = z.enum(['200 OK', '502 Bad Gateway']);
+const ReadinessSchema = z
+  .object({ database: Probe, messagequeue: Probe, message: z.string().optional() })
+  .meta({ id: 'Readiness' });
+
+export const health = defineRoute({
+  method: 'get',
+  path: '/health',
+  function: 'health',
+  operationId: 'health',
+  summary: 'Liveness; touches no dependency',
+  tags: ['ops'],
+  responses: { 200: { description: 'Alive', schema: z.object({ status: z.literal('ok') }) } },
+});
+
+export const ready = defineRoute({
+  method: 'get',
+  path: '/ready',
+  function: 'ready',
+  operationId: 'ready',
+  summary: 'Readiness: OpenSearch answers a ping and the AMQP connection a round trip',
+  tags: ['ops'],
+  responses: {
+    200: { description: 'Both dependencies answer', schema: ReadinessSchema },
+    503: { description: 'A dependency is down; `message` names it', schema: ReadinessSchema },
+  },
+});
+
+export const openapi = defineRoute({
+  method: 'get',
+  path: '/DANE/openapi.json',
+  function: 'openapi',
+  operationId: 'openapi',
+  summary: 'This OpenAPI document',
+  tags: ['ops'],
+  responses: { 200: { description: 'OpenAPI 3.1 document', schema: z.record(z.string(), z.unknown()) } },
+});
+
+export const opsRoutes = [health, ready, openapi];

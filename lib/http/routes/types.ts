@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+/**
+ * One API route as both the handler and the OpenAPI document see it. Handlers parse their path and query with
+ * these schemas (`parsePath`, `parseQuery`), so the published contract is the one that is enforced.
+ */
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface ResponseSpec {
+  description: string;
+  /** Absent: no JSON body worth describing. */
+  schema?: z.ZodType;
+  headers?: Record<string, { description: string; schema: z.ZodType }>;
+}
+
+export interface RouteSpec<
+  P extends z.ZodObject = z.ZodObject,
+  Q extends z.ZodObject = z.ZodObject,
+  B extends z.ZodType = z.ZodType,
+> {
+  method: HttpMethod;
+  /** OpenAPI form, `{name}` for a path parameter; identical to the serverless.yml httpApi path. */
+  path: string;
+  /** The serverless.yml function key that serves it (several routes may share one function). */
+  function: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  deprecated?: boolean;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Body as the OpenAPI document should show it when it differs from what `body` parses (e.g. raw text). */
+  bodyDescription?: string;
+  responses: Record<number, ResponseSpec>;
+}
+
+export const defineRoute = <P extends z.ZodObject, Q extends z.ZodObject, B extends z.ZodType>(
+  spec: RouteSpec<P, Q, B>,
+): RouteSpec<P, Q, B> => spec;
+
+/** `{"message": ...}` and, for validation errors, one entry per field at fault. */
+export const ErrorSchema = z
+  .object({
+    message: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    requestId: z.string().optional(),
+    dependency: z.enum(['database', 'messagequeue']).optional(),
+  })
+  .meta({ id: 'Error' });
+
+export const errorResponse = (description: string): ResponseSpec => ({ description, schema: ErrorSchema });
+
+/** What every route touching OpenSearch may also answer. */
+export const storeErrors = {
+  503: {
+    ...errorResponse('OpenSearch is unavailable; nothing was written. Retry later.'),
+    headers: { 'retry-after': { description: 'Seconds to wait', schema: z.string() } },
+  },
+} satisfies Record<number, ResponseSpec>;
+
+/** A whole number sent as query text; the schema keeps it a string so the OpenAPI document says so. */
+export const integerText = () =>
+  z
+    .string()
+    .regex(/^\s*[+-]?\d+\s*$/, 'must be an integer')
+    .transform(Number);

@@ -1,0 +1,309 @@
+import { type Client, errors } from '@opensearch-project/opensearch';
+import { getConfig } from '../config.ts';
+import { logger } from '../log.ts';
+import {
+  type ApiDocument,
+  type NewDocument,
+  StoredDocumentSchema,
+  toApiDocument,
+} from '../model/document.ts';
+import { toPythonJson } from '../model/python.ts';
+import { type ApiTask, StoredTaskSchema, toApiTask } from '../model/task.ts';
+import { ensureIndex } from './bootstrap.ts';
+import { withStore } from './client.ts';
+import { type SearchHit, type SortValues, searchAll, searchPage } from './paging.ts';
+
+/**
+ * Documents in the DANE index (spec §2): `_id` = the SHA-1 id, no routing, `role: "document"`; their tasks are
+ * join children routed by the document id, and the tasks' results are grandchildren that Python workers route by
+ * task id. One shard makes the joins and routing-less gets work for all of them.
+ */
+
+const index = () => getConfig().opensearch.index;
+
+async function store<T>(operation: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  await ensureIndex();
+  return withStore(operation, fn);
+}
+
+/** OpenSearch refuses longer ids, so such an id cannot name anything. */
+const possibleId = (id: string) => id !== '' && Buffer.byteLength(id, 'utf8') <= 512;
+
+const isDocumentsOnly = { term: { role: 'document' } };
+
+function toDocument(id: string, source: unknown): ApiDocument | undefined {
+  const parsed = StoredDocumentSchema.safeParse(source);
+  if (parsed.success) return toApiDocument(id, parsed.data);
+  // A task or result id asked for as a document lands here too, hence debug, not warn.
+  logger.debug('Not a document', { id, issues: parsed.error.issues.slice(0, 3) });
+  return undefined;
+}
+
+const hitToDocument = (hit: SearchHit) => toDocument(hit._id, hit._source);
+
+export type CreateOutcome =
+  | { status: 'created' }
+  | { status: 'exists' }
+  | { status: 'rejected'; reason: string; httpStatus: number };
+
+interface ErrorBody {
+  error?: { type?: string; reason?: string; caused_by?: { reason?: string } } | string;
+  status?: number;
+}
+
+function describeError(error: ErrorBody['error']): string {
+  if (error === undefined) return 'unknown error';
+  if (typeof error === 'string') return error;
+  const cause = error.caused_by?.reason;
+  return `${error.reason ?? error.type ?? 'unknown error'}${cause ? ` > ${cause}` : ''}`;
+}
+
+/**
+ * Registers one document. `wait_for`, because clients (the original's web page among them) search right after
+ * registering and the original promised that with a forced refresh.
+ */
+export async function createDocument(doc: NewDocument): Promise<CreateOutcome> {
+  return store('create document', async (client) => {
+    try {
+      await client.create({
+        index: index(),
+        id: doc.id,
+        body: toPythonJson(doc.source),
+        refresh: 'wait_for',
+      } as never);
+      return { status: 'created' } as const;
+    } catch (error) {
+      if (error instanceof errors.ResponseError) {
+        const status = error.meta.statusCode ?? 500;
+        if (status === 409) return { status: 'exists' } as const;
+        // Dynamic mapping refusing an extra target/creator field is the client's data, not our failure.
+        if (status === 400) {
+          return {
+            status: 'rejected',
+            reason: describeError((error.meta.body as ErrorBody).error),
+            httpStatus: 400,
+          } as const;
+        }
+      }
+      throw error;
+    }
+  });
+}
+
+/** Registers many documents in one `_bulk`; the outcome of each, in order. */
+export async function createDocuments(docs: readonly NewDocument[]): Promise<CreateOutcome[]> {
+  if (docs.length === 0) return [];
+  return store('create documents', async (client) => {
+    const lines: string[] = [];
+    for (const doc of docs) {
+      lines.push(JSON.stringify({ create: { _index: index(), _id: doc.id } }), toPythonJson(doc.source));
+    }
+    const response = await client.bulk({ body: `${lines.join('\n')}\n`, refresh: 'wait_for' } as never);
+    const items = (response.body as { items: { create?: ErrorBody }[] }).items;
+    return items.map((item): CreateOutcome => {
+      const status = item.create?.status ?? 500;
+      if (status >= 200 && status < 300) return { status: 'created' };
+      if (status === 409) return { status: 'exists' };
+      return {
+        status: 'rejected',
+        reason: `[${status}] ${describeError(item.create?.error)}`,
+        httpStatus: status,
+      };
+    });
+  });
+}
+
+export async function getDocument(id: string): Promise<ApiDocument | undefined> {
+  if (!possibleId(id)) return undefined;
+  return store('get document', async (client) => {
+    const response = await client.get({ index: index(), id }, { ignore: [404] });
+    const body = response.body as { found?: boolean; _source?: unknown };
+    return body.found ? toDocument(id, body._source) : undefined;
+  });
+}
+
+/** The documents among `ids` (one `_mget`, real time); ids that name no document are absent from the map. */
+export async function getDocuments(ids: readonly string[]): Promise<Map<string, ApiDocument>> {
+  const found = new Map<string, ApiDocument>();
+  const unique = [...new Set(ids)].filter(possibleId);
+  if (unique.length === 0) return found;
+  return store('get documents', async (client) => {
+    const response = await client.mget({ index: index(), body: { ids: unique } });
+    for (const hit of (response.body as { docs: { _id: string; found?: boolean; _source?: unknown }[] })
+      .docs) {
+      const doc = hit.found ? toDocument(hit._id, hit._source) : undefined;
+      if (doc) found.set(hit._id, doc);
+    }
+    return found;
+  });
+}
+
+/**
+ * Deletes documents with their tasks and the tasks' results, children first, so that a failure leaves every
+ * document in place for a retry. The refresh before the delete-by-query is deliberate: it reads the searchable
+ * view, and a task or result written within the last refresh interval would otherwise survive as an orphan that
+ * no has_parent query ever finds again. Deleting documents is rare next to writing them.
+ */
+export async function deleteDocuments(ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await store('delete documents', async (client) => {
+    const ofDocuments = { has_parent: { parent_type: 'document', query: { ids: { values: ids } } } };
+    const query = {
+      bool: {
+        should: [ofDocuments, { has_parent: { parent_type: 'task', query: ofDocuments } }],
+        minimum_should_match: 1,
+      },
+    };
+    for (let attempt = 1; ; attempt += 1) {
+      await client.indices.refresh({ index: index() });
+      const response = await client.deleteByQuery({
+        index: index(),
+        body: { query },
+        conflicts: 'proceed',
+      } as never);
+      const conflicts = (response.body as { version_conflicts?: number }).version_conflicts ?? 0;
+      // A conflict is a task updated while we deleted (a worker reply): its new version is still there.
+      if (conflicts === 0) break;
+      if (attempt === 3) {
+        logger.warn('Tasks or results of deleted documents kept changing; some may remain', {
+          ids,
+          conflicts,
+        });
+        break;
+      }
+    }
+    const body = `${ids.map((id) => JSON.stringify({ delete: { _index: index(), _id: id } })).join('\n')}\n`;
+    // wait_for: a search right after the delete must not show the documents (nor, through the same refresh,
+    // their children).
+    await client.bulk({ body, refresh: 'wait_for' } as never);
+  });
+}
+
+/** Every task of a document (no cap), sorted by key, which is unique per document. */
+export async function getTasksOfDocument(documentId: string): Promise<ApiTask[]> {
+  return store('get tasks of document', async (client) => {
+    const tasks: ApiTask[] = [];
+    const pages = searchAll(client, {
+      index: index(),
+      query: { parent_id: { type: 'task', id: documentId } },
+      sort: [{ 'task.key': 'asc' }],
+    });
+    for await (const hits of pages) {
+      for (const hit of hits) {
+        const parsed = StoredTaskSchema.safeParse(hit._source);
+        if (parsed.success) tasks.push(toApiTask(hit._id, parsed.data));
+        else logger.warn('Skipping a malformed task', { id: hit._id, documentId });
+      }
+    }
+    return tasks;
+  });
+}
+
+/**
+ * Wildcard patterns as the original took them, but only `*` and `?` are special: a backslash, the wildcard
+ * query's one other metacharacter, is escaped, so input never reaches the query as syntax.
+ */
+export const escapeWildcard = (pattern: string) => pattern.replace(/\\/g, '\\\\');
+
+/** target.id + creator.id determines the document id, so this sort identifies every document. */
+const documentSort = [{ 'target.id': 'asc' }, { 'creator.id': 'asc' }];
+
+/** The largest page OpenSearch answers with from/size (its default max_result_window). */
+const RESULT_WINDOW = 10_000;
+
+export interface DocumentSearch {
+  targetId: string;
+  creatorId: string;
+  page: number;
+  perPage: number;
+}
+
+export interface DocumentSearchResult {
+  total: number;
+  hits: ApiDocument[];
+}
+
+/**
+ * A page of a wildcard search with the exact total. Pages inside the first 10,000 hits are one from/size
+ * request. Deeper pages walk there with search_after over the sort values alone (10,000 per request, no
+ * `_source`), then fetch the page itself: the cost grows with the page number, never with the index size, and
+ * no cluster setting has to change.
+ */
+export async function searchDocuments(search: DocumentSearch): Promise<DocumentSearchResult> {
+  const filter: unknown[] = [isDocumentsOnly];
+  if (search.targetId !== '*')
+    filter.push({ wildcard: { 'target.id': { value: escapeWildcard(search.targetId) } } });
+  if (search.creatorId !== '*') {
+    filter.push({ wildcard: { 'creator.id': { value: escapeWildcard(search.creatorId) } } });
+  }
+  const query = { bool: { filter } };
+  const offset = (search.page - 1) * search.perPage;
+  return store('search documents', async (client) => {
+    const base = { index: index(), query, sort: documentSort };
+    if (offset + search.perPage <= RESULT_WINDOW) {
+      const response = await client.search({
+        index: index(),
+        body: { query, sort: documentSort, from: offset, size: search.perPage, track_total_hits: true },
+      } as never);
+      const body = response.body as unknown as { hits: { total: { value: number }; hits: SearchHit[] } };
+      return {
+        total: body.hits.total.value,
+        hits: body.hits.hits.flatMap((hit) => hitToDocument(hit) ?? []),
+      };
+    }
+    let total: number | undefined;
+    let after: SortValues | undefined;
+    for (let skipped = 0; skipped < offset; ) {
+      const size = Math.min(RESULT_WINDOW, offset - skipped);
+      const page = await searchPage(client, {
+        ...base,
+        source: false,
+        size,
+        after,
+        trackTotal: total === undefined,
+      });
+      total ??= page.total ?? 0;
+      if (page.hits.length < size) return { total, hits: [] };
+      skipped += size;
+      after = page.hits[page.hits.length - 1]?.sort;
+    }
+    const page = await searchPage(client, { ...base, size: search.perPage, after });
+    return { total: total ?? 0, hits: page.hits.flatMap((hit) => hitToDocument(hit) ?? []) };
+  });
+}
+
+export interface CreatorDocumentsPage {
+  total: number;
+  docs: ApiDocument[];
+  /** Sort values of the last document when more follow. */
+  next: SortValues | undefined;
+}
+
+/** Within one creator, target.id alone identifies a document. */
+export const creatorDocumentsSortLength = 1;
+
+/** One page of a creator's documents, in target.id order; `after` continues from a previous page. */
+export async function getDocumentsOfCreator(
+  creatorId: string,
+  size: number,
+  after: SortValues | undefined,
+): Promise<CreatorDocumentsPage> {
+  return store('get documents of creator', async (client) => {
+    // One more than asked tells whether another page follows without a trailing empty request.
+    const page = await searchPage(client, {
+      index: index(),
+      query: { bool: { filter: [isDocumentsOnly, { term: { 'creator.id': creatorId } }] } },
+      sort: [{ 'target.id': 'asc' }],
+      size: size + 1,
+      after,
+      trackTotal: true,
+    });
+    const hits = page.hits.slice(0, size);
+    const more = page.hits.length > size;
+    return {
+      total: page.total ?? 0,
+      docs: hits.flatMap((hit) => hitToDocument(hit) ?? []),
+      next: more ? hits[hits.length - 1]?.sort : undefined,
+    };
+  });
+}
