@@ -6,7 +6,12 @@ import { documentId, taskId } from '../../lib/model/ids.ts';
 import { timestamp } from '../../lib/model/time.ts';
 import { bootstrapIndex } from '../../lib/store/bootstrap.ts';
 import { getStoreClient, resetStoreClient } from '../../lib/store/client.ts';
-import { type PythonWorker, startPythonWorker, stopAllPythonWorkers } from '../support/python-worker.ts';
+import {
+  ensurePythonVenv,
+  type PythonWorker,
+  startPythonWorker,
+  stopAllPythonWorkers,
+} from '../support/python-worker.ts';
 
 /**
  * Self-test of the Python worker harness, without the server's task routes: this file plays the server by hand
@@ -28,6 +33,8 @@ const replyWaiters = new Set<() => void>();
 const cleanup: Array<{ id: string; routing?: string }> = [];
 
 beforeAll(async () => {
+  // A cold venv takes ~20-30 s to build: do it under the hook timeout, not a test's.
+  await ensurePythonVenv();
   await bootstrapIndex(client, index, 0);
   connection = await amqp.connect(config.amqp.url);
   publisher = await connection.createConfirmChannel();
