@@ -208,7 +208,7 @@ export const escapeWildcard = (pattern: string) => pattern.replace(/\\/g, '\\\\'
 /** target.id + creator.id determines the document id, so this sort identifies every document. */
 const documentSort = [{ 'target.id': 'asc' }, { 'creator.id': 'asc' }];
 
-/** The largest page OpenSearch answers with from/size (its default max_result_window). */
+/** The deepest hit OpenSearch answers with from/size (its default max_result_window); tests pass a smaller one. */
 const RESULT_WINDOW = 10_000;
 
 export interface DocumentSearch {
@@ -229,7 +229,10 @@ export interface DocumentSearchResult {
  * `_source`), then fetch the page itself: the cost grows with the page number, never with the index size, and
  * no cluster setting has to change.
  */
-export async function searchDocuments(search: DocumentSearch): Promise<DocumentSearchResult> {
+export async function searchDocuments(
+  search: DocumentSearch,
+  window = RESULT_WINDOW,
+): Promise<DocumentSearchResult> {
   const filter: unknown[] = [isDocumentsOnly];
   if (search.targetId !== '*')
     filter.push({ wildcard: { 'target.id': { value: escapeWildcard(search.targetId) } } });
@@ -240,7 +243,7 @@ export async function searchDocuments(search: DocumentSearch): Promise<DocumentS
   const offset = (search.page - 1) * search.perPage;
   return store('search documents', async (client) => {
     const base = { index: index(), query, sort: documentSort };
-    if (offset + search.perPage <= RESULT_WINDOW) {
+    if (offset + search.perPage <= window) {
       const response = await client.search({
         index: index(),
         body: { query, sort: documentSort, from: offset, size: search.perPage, track_total_hits: true },
@@ -254,7 +257,7 @@ export async function searchDocuments(search: DocumentSearch): Promise<DocumentS
     let total: number | undefined;
     let after: SortValues | undefined;
     for (let skipped = 0; skipped < offset; ) {
-      const size = Math.min(RESULT_WINDOW, offset - skipped);
+      const size = Math.min(window, offset - skipped);
       const page = await searchPage(client, {
         ...base,
         source: false,
