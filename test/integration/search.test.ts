@@ -16,8 +16,8 @@ const oddTargets = ['a\\b', 'a*b', 'a?b', 'axb', 'a OR b', '[ab]', 'A-B'];
 
 interface Doc {
   _id: string;
-  target: { id: string };
-  creator: { id: string };
+  target: { id: unknown };
+  creator: { id: unknown };
 }
 interface SearchBody {
   total: number;
