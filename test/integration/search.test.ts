@@ -31,7 +31,7 @@ const searchBody = async (query: string) => {
   return response.body as SearchBody;
 };
 const q = (params: Record<string, string>) => new URLSearchParams(params).toString();
-const targets = (docs: Doc[]) => docs.map((d) => d.target.id);
+const targets = (docs: Doc[]) => docs.map((d) => String(d.target.id));
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => targetOf(from + i));
 
 let registered: { success: Doc[]; failed: unknown[] };
@@ -174,7 +174,7 @@ describe('GET /DANE/creator/{creator_id}/docs', () => {
       expect(response.status).toBe(200);
       expect(response.headers['x-total-count']).toBe(String(COUNT));
       seen.push(...targets(response.body as Doc[]));
-      const link = response.headers.link;
+      const link = response.headers.link as string | undefined;
       if (page < 3) {
         expect(link).toMatch(
           new RegExp(`^</DANE/creator/${bulkCreator}/docs\\?limit=4000&cursor=[^>]+>; rel="next"$`),
@@ -183,7 +183,7 @@ describe('GET /DANE/creator/{creator_id}/docs', () => {
         expect(link).toBeUndefined();
         break;
       }
-      query = (link as string).slice(link?.indexOf('?') + 1, link?.indexOf('>'));
+      query = String(link).slice(String(link).indexOf('?') + 1, String(link).indexOf('>'));
     }
     expect(seen).toEqual(range(0, COUNT));
   });
