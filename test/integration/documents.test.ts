@@ -245,7 +245,8 @@ describe('GET /DANE/document/{doc_id}/tasks', () => {
     expect(response.status).toBe(200);
     const tasks = response.body as Record<string, unknown>[];
     expect(tasks.map((t) => t.key)).toEqual(keys);
-    expect(tasks[0]).toEqual({
+    // toMatchObject: the task routes may add fields of their own beside the original's.
+    expect(tasks[0]).toMatchObject({
       _id: taskId(id, 'KEY00'),
       key: 'KEY00',
       state: 201,
@@ -253,8 +254,8 @@ describe('GET /DANE/document/{doc_id}/tasks', () => {
       priority: 1,
       created_at: '2023-06-16T15:13:02',
       updated_at: '2023-06-16T15:13:02',
-      args: { a: 1, b: null, c: { d: [1, null] }, e: 'x' },
     });
+    expect(tasks[0]?.args).toEqual({ a: 1, b: null, c: { d: [1, null] }, e: 'x' });
     expect(tasks[1]?.args).toEqual({});
   });
 

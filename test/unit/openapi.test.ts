@@ -26,7 +26,7 @@ const registered = routes.map((route) => `${route.method.toUpperCase()} ${route.
 
 /**
  * Functions whose routes are declared in serverless.yml but not yet described in lib/http/routes (the task
- * task and workers routes of issue 4). Remove a name once its routes are registered; the second test below insists on it.
+ * and workers routes of issue 4). Remove a name once its routes are registered; the next-but-one test insists.
  */
 const pendingRegistration = new Set([
   'taskCreate',
