@@ -109,19 +109,12 @@ function parseBody(text: string | undefined): unknown {
   }
 }
 
-/** A lone `%` (already decoded upstream, or sent raw) is kept as it is rather than failing the request. */
-function decodePathParameter(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
-}
-
 function requestFrom(event: Event, context: Context, log: Logger): HttpRequest {
+  // API Gateway (and serverless-offline) hand over path parameters already percent-decoded; decoding again
+  // would turn an id containing a literal `%41` into `A`.
   const pathParameters: Record<string, string> = {};
   for (const [key, value] of Object.entries(event.pathParameters ?? {})) {
-    if (value !== undefined) pathParameters[key] = decodePathParameter(value);
+    if (value !== undefined) pathParameters[key] = value;
   }
   const rawBody = rawBodyOf(event);
   return {
