@@ -50,22 +50,43 @@ export const StoredTaskSchema = z.object({
 });
 export type StoredTask = z.infer<typeof StoredTaskSchema>;
 
-/** A task as the API returns it (the original's field order; `state` an integer, `args` always an object). */
-export interface ApiTask {
-  _id: string;
-  key: string;
-  state: number;
-  msg: string | null;
-  priority: number;
-  created_at: string | null;
-  updated_at: string | null;
-  args: Record<string, unknown>;
-}
+/**
+ * A task as the API returns it: the original's fields in its order (`state` an integer, `args` always an
+ * object), plus `retry`, what the sweep knows of it, so that every give-up is visible through the API.
+ */
+export const ApiTaskSchema = z
+  .object({
+    _id: z.string(),
+    key: z.string(),
+    state: z.number().int(),
+    msg: z.string().nullable(),
+    priority: z.number().int(),
+    created_at: z.string().nullable(),
+    updated_at: z.string().nullable(),
+    args: z.record(z.string(), z.unknown()),
+    retry: z
+      .object({
+        attempt: z.number().int().meta({ description: 'How often the task was published' }),
+        retries: z
+          .number()
+          .int()
+          .meta({ description: 'Automatic retries used since the last success or reset' }),
+        next_try: z
+          .string()
+          .nullable()
+          .meta({ description: 'When the sweep looks at the task again (ISO 8601); null: never by itself' }),
+        last_error: z.string().nullable(),
+      })
+      .meta({ id: 'TaskRetry' }),
+  })
+  .meta({ id: 'Task' });
+export type ApiTask = z.infer<typeof ApiTaskSchema>;
 
 export function toApiTask(
   id: string,
-  source: Pick<StoredTask, 'task' | 'created_at' | 'updated_at'>,
+  source: Pick<StoredTask, 'task' | 'created_at' | 'updated_at'> & Partial<Pick<StoredTask, 'dane'>>,
 ): ApiTask {
+  const dane = source.dane ?? {};
   return {
     _id: id,
     key: source.task.key,
@@ -75,6 +96,12 @@ export function toApiTask(
     created_at: source.created_at ?? null,
     updated_at: source.updated_at ?? null,
     args: source.task.args ?? {},
+    retry: {
+      attempt: dane.attempt ?? 0,
+      retries: dane.retries ?? 0,
+      next_try: dane.due_at == null ? null : new Date(dane.due_at).toISOString(),
+      last_error: dane.last_error ?? null,
+    },
   };
 }
 

@@ -1,4 +1,4 @@
-import { BadRequestError, NotFoundError } from '../http/errors.ts';
+import { NotFoundError } from '../http/errors.ts';
 import { type ApiTask, TaskState, toApiTask } from '../model/task.ts';
 import { timestamp } from '../model/time.ts';
 import { getTask, updateTasksIfUnchanged } from '../store/tasks.ts';
@@ -6,14 +6,6 @@ import { claimAndPublish } from './publish.ts';
 
 export const TASK_ACTIONS = ['retry', 'forceretry', 'reset'] as const;
 export type TaskAction = (typeof TASK_ACTIONS)[number];
-
-export function parseAction(value: string): TaskAction {
-  const action = value.toLowerCase();
-  if (!(TASK_ACTIONS as readonly string[]).includes(action)) {
-    throw new BadRequestError(`Invalid action \`${value}\`: must be one of ${TASK_ACTIONS.join(', ')}`);
-  }
-  return action as TaskAction;
-}
 
 /**
  * retry: republish unless queued or done; forceretry: republish whatever the state (a new attempt, so a reply

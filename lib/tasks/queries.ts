@@ -18,7 +18,7 @@ export interface Paged<T> {
 
 export interface PageParams {
   limit: number;
-  cursor: string | undefined;
+  cursor?: string | undefined;
 }
 
 function after(cursor: string | undefined): unknown[] | undefined {

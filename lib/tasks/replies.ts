@@ -202,7 +202,9 @@ export async function handleReplies(
     const lastPerTask = new Map<string, (typeof updates)[number]>();
     for (const update of updates) lastPerTask.set(update.item.taskId, update);
     const finalUpdates = [...lastPerTask.values()];
-    const results = await updateTasksIfUnchanged(finalUpdates);
+    // wait_for: workers check their dependencies with a search, so a stored 200 must be searchable before the
+    // tasks waiting on it are published again (and the original refreshed every write).
+    const results = await updateTasksIfUnchanged(finalUpdates, 'wait_for');
     const retry: ParsedReply[] = [];
     finalUpdates.forEach((update, i) => {
       const result = results[i];
@@ -276,7 +278,7 @@ async function followUpDocument(
       }
     }
   }
-  const created = await createTasks(toCreate, false);
+  const created = await createTasks(toCreate, 'wait_for');
   const newHits: TaskHit[] = [];
   toCreate.forEach((task, i) => {
     const result = created[i];
@@ -326,9 +328,14 @@ async function followUpDocument(
   }
   if (toRun.size > 0) await claimAndPublish([...toRun.values()], 'run', now);
 
-  // 3. Release, transitively, the tasks waiting on a dependency that failed for good.
+  // 3. Release, transitively, the tasks waiting on a dependency that failed for good: a final error, or an
+  // auto-retry state whose attempts are used up (it is no longer due).
   const failedKeys = entries
-    .filter(({ reply }) => isFinalFailure(reply.state))
+    .filter(
+      ({ hit, reply }) =>
+        isFinalFailure(reply.state) ||
+        (AUTO_RETRY_STATES.has(reply.state) && hit.source.dane?.due_at == null),
+    )
     .map(({ hit, reply }) => ({
       key: hit.source.task.key,
       message: reply.message,

@@ -281,7 +281,7 @@ describe('task routes', () => {
       pathParameters: { task_id: 'x', action: 'explode' },
     });
     expect(action.status).toBe(400);
-    expect((action.body as { message: string }).message).toContain('explode');
+    expect((action.body as { message: string }).message).toContain('action');
     expect((await call(taskList, 'GET', '/DANE/task', { query: 'limit=many' })).status).toBe(400);
   });
 });

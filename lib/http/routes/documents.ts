@@ -15,26 +15,13 @@ import {
 } from '../../documents/schemas.ts';
 import { ApiDocumentSchema, DocumentInputSchema } from '../../model/document.ts';
 import { ApiResultSchema } from '../../model/result.ts';
+import { ApiTaskSchema } from '../../model/task.ts';
 import { defineRoute, errorResponse, storeErrors } from './types.ts';
 
 /**
  * The document side of the API (spec §7.2.1-8, .14, .18 and the 0.2.2 aliases of §7.5.1). Paths are declared
  * without the trailing slash the original used; both forms reach the route (see the README).
  */
-
-/** The task as the API shows it (`toApiTask` in lib/model/task.ts): `state` an integer, `args` always an object. */
-export const ApiTaskSchema = z
-  .object({
-    _id: z.string(),
-    key: z.string(),
-    state: z.number().int(),
-    msg: z.string().nullable(),
-    priority: z.number().int(),
-    created_at: z.string().nullable(),
-    updated_at: z.string().nullable(),
-    args: z.record(z.string(), z.unknown()),
-  })
-  .meta({ id: 'Task' });
 
 const emptyString = z
   .literal('')
