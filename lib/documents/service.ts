@@ -157,6 +157,16 @@ export async function removeDocuments(ids: readonly string[]): Promise<void> {
   await deleteDocuments([...found.keys()]);
 }
 
+/**
+ * The document id in what the greedy `/DANE/document/{proxy+}` route caught: only `/{doc_id}/tasks` (the
+ * double slash of dane-workflows), with an optional trailing slash. Anything else is a path we do not serve.
+ */
+export function documentIdOfTasksPath(proxy: string): string {
+  const match = /^\/*([^/]+)\/tasks\/?$/.exec(proxy);
+  if (!match?.[1]) throw new NotFoundError(`No route for /DANE/document/${proxy}`);
+  return match[1];
+}
+
 export async function listTasksOfDocument(id: string): Promise<ApiTask[]> {
   await findDocument(id);
   return getTasksOfDocument(id);

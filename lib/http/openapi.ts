@@ -103,6 +103,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[] = allRoutes, i
   const collector = new SchemaCollector();
   const paths: Record<string, Record<string, Json>> = {};
   for (const route of routes) {
+    if (route.undocumented) continue;
     const operation: Json = {
       operationId: route.operationId,
       summary: route.summary,

@@ -259,6 +259,25 @@ describe('GET /DANE/document/{doc_id}/tasks', () => {
     expect(tasks[1]?.args).toEqual({});
   });
 
+  it('answers /DANE/document//{doc_id}/tasks (the double slash dane-workflows sends) the same way', async () => {
+    const id = documentId('double-slash', creator);
+    await seedDocument(id, 'double-slash', creator);
+    await seedTask(taskId(id, 'ASR'), id, 'ASR');
+    // What the greedy route hands over for that path, with and without a trailing slash.
+    for (const proxy of [`/${id}/tasks`, `/${id}/tasks/`]) {
+      const response = await call(documentTasks, 'GET', `/DANE/document/${proxy}`, {
+        pathParameters: { proxy },
+      });
+      expect(response.status).toBe(200);
+      expect((response.body as { key: string }[]).map((t) => t.key)).toEqual(['ASR']);
+    }
+    for (const proxy of [`${id}/results`, `/${id}/tasks/x`, 'a/b/c']) {
+      const response = await call(documentTasks, 'GET', '/x', { pathParameters: { proxy } });
+      expect(response.status).toBe(404);
+      expect(message(response)).toBe(`No route for /DANE/document/${proxy}`);
+    }
+  });
+
   it('[] for a document without tasks, 404 for an unknown document', async () => {
     const id = documentId('no-tasks', creator);
     await seedDocument(id, 'no-tasks', creator);

@@ -31,7 +31,8 @@ describe('the route registry', () => {
 
   it('declares every path parameter of each path, and no other', () => {
     for (const route of routes) {
-      const inPath = [...route.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
+      // A greedy `{name+}` reaches the handler as `name`.
+      const inPath = [...route.path.matchAll(/\{([^}+]+)\+?\}/g)].map((m) => m[1]).sort();
       expect(Object.keys(route.params?.shape ?? {}).sort(), `${route.method} ${route.path}`).toEqual(inPath);
     }
   });
@@ -50,8 +51,9 @@ describe('the OpenAPI document', () => {
     expect(result.valid, result.valid ? '' : compileErrors(result)).toBe(true);
   });
 
-  it('covers every registered route with its method', () => {
-    for (const route of routes) {
+  it('covers every registered route with its method, compatibility shims excepted', () => {
+    expect(document.paths?.['/DANE/document/{proxy+}']).toBeUndefined();
+    for (const route of routes.filter((r) => !r.undocumented)) {
       expect(document.paths?.[route.path]?.[route.method], `${route.method} ${route.path}`).toBeDefined();
     }
   });

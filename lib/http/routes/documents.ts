@@ -110,6 +110,23 @@ export const documentTasks = defineRoute({
   },
 });
 
+/**
+ * The `dane-workflows` client asks for `/DANE/document//{doc_id}/tasks` (a double slash). API Gateway and
+ * serverless-offline match no single-segment route for it, so a greedy route catches it; the handler accepts
+ * only that shape and 404s anything else. Not in the OpenAPI document: it is no route to build clients on.
+ */
+export const documentTasksDoubleSlash = defineRoute({
+  method: 'get',
+  path: '/DANE/document/{proxy+}',
+  function: 'documentTasks',
+  operationId: 'getTasksOfDocumentDoubleSlash',
+  summary: 'GET /DANE/document//{doc_id}/tasks, as dane-workflows sends it',
+  tags: ['document', 'legacy'],
+  undocumented: true,
+  params: z.object({ proxy: z.string() }),
+  responses: documentTasks.responses,
+});
+
 export const documentsCreate = defineRoute({
   method: 'post',
   path: '/DANE/documents',
@@ -255,6 +272,7 @@ export const documentRoutes = [
   documentDelete,
   documentDeleteAlias,
   documentTasks,
+  documentTasksDoubleSlash,
   documentsCreate,
   documentsGet,
   documentsDelete,

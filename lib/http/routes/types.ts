@@ -28,6 +28,8 @@ export interface RouteSpec<
   description?: string;
   tags: string[];
   deprecated?: boolean;
+  /** A compatibility shim that serverless.yml must declare but the OpenAPI document should not offer. */
+  undocumented?: boolean;
   params?: P;
   query?: Q;
   body?: B;
