@@ -3,6 +3,7 @@ import { getConfig } from '../config.ts';
 import { type StoredTask, StoredTaskSchema } from '../model/task.ts';
 import { ensureIndex } from './bootstrap.ts';
 import { withStore } from './client.ts';
+import { decodeCursor, encodeCursor, type SortValues } from './paging.ts';
 
 /**
  * Task persistence. Every read returns the sequence number and primary term with the source, because every
@@ -165,15 +166,9 @@ export interface TaskPage {
   next: string | undefined;
 }
 
-export const encodeCursor = (sort: unknown[]) => Buffer.from(JSON.stringify(sort)).toString('base64url');
-
-export function decodeCursor(cursor: string): unknown[] | undefined {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    return Array.isArray(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
+/** Task listings sort by `_id` after their own sort fields: the cursor holds one value per sort field. */
+export function decodeTaskCursor(cursor: string, sortFields = 0): SortValues | undefined {
+  return decodeCursor(cursor, sortFields + 1);
 }
 
 /**
@@ -207,7 +202,8 @@ export async function searchTasks(
     const raw = body.hits.hits;
     const hits = raw.map(toTaskHit).filter((h): h is TaskHit => h !== undefined);
     const last = raw[raw.length - 1];
-    const next = raw.length === options.size && last?.sort ? encodeCursor(last.sort) : undefined;
+    const next =
+      raw.length === options.size && last?.sort ? encodeCursor(last.sort as SortValues) : undefined;
     return { hits, total: body.hits.total.value, next };
   });
 }
@@ -229,6 +225,6 @@ export async function tasksOfDocument(documentId: string): Promise<TaskHit[]> {
     });
     all.push(...page.hits);
     if (!page.next) return all;
-    after = decodeCursor(page.next);
+    after = decodeTaskCursor(page.next);
   }
 }

@@ -5,8 +5,9 @@ import { type ApiResult, StoredResultSchema, toApiResult } from '../model/result
 import { type ApiTask, TaskState, toApiTask } from '../model/task.ts';
 import { ensureIndex } from '../store/bootstrap.ts';
 import { withStore } from '../store/client.ts';
+import { encodeCursor, type SortValues } from '../store/paging.ts';
 import { getParentDocuments } from '../store/parents.ts';
-import { decodeCursor, encodeCursor, getTask, searchTasks } from '../store/tasks.ts';
+import { decodeTaskCursor, getTask, searchTasks } from '../store/tasks.ts';
 
 /** Read side of the task routes: listings page with an opaque cursor instead of the original's silent caps. */
 
@@ -23,7 +24,7 @@ export interface PageParams {
 
 function after(cursor: string | undefined): unknown[] | undefined {
   if (cursor === undefined) return undefined;
-  const values = decodeCursor(cursor);
+  const values = decodeTaskCursor(cursor);
   if (!values)
     throw new BadRequestError('Invalid cursor: use the value of a previous response\'s "next" link');
   return values;
@@ -99,7 +100,7 @@ async function searchResults(query: Record<string, unknown>, page: PageParams): 
       return parsed.success ? [toApiResult(hit._id, parsed.data)] : [];
     });
     const last = raw[raw.length - 1];
-    const next = raw.length === page.limit && last?.sort ? encodeCursor(last.sort) : undefined;
+    const next = raw.length === page.limit && last?.sort ? encodeCursor(last.sort as SortValues) : undefined;
     return { items, total: body.hits.total.value, next };
   });
 }

@@ -3,7 +3,7 @@ import { type Logger, logger as rootLogger } from '../log.ts';
 import { AUTO_RETRY_STATES, DEPENDENCY_FAILED, TaskState } from '../model/task.ts';
 import { timestamp } from '../model/time.ts';
 import {
-  decodeCursor,
+  decodeTaskCursor,
   getTasks,
   searchTasks,
   type TaskHit,
@@ -103,7 +103,7 @@ export async function sweep(now: Date, deps: SweepDeps): Promise<SweepReport> {
       report.complete = true;
       break;
     }
-    after = decodeCursor(page.next);
+    after = decodeTaskCursor(page.next, 1);
   }
   deps.log.info('Sweep done', { ...report });
   return report;

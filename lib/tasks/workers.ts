@@ -6,7 +6,7 @@ import { type ApiTask, TaskState, toApiTask } from '../model/task.ts';
 import { timestamp } from '../model/time.ts';
 import { ensureIndex } from '../store/bootstrap.ts';
 import { withStore } from '../store/client.ts';
-import { decodeCursor, searchTasks } from '../store/tasks.ts';
+import { decodeTaskCursor, searchTasks } from '../store/tasks.ts';
 
 /** The workers view (spec §7.2.15-17) with bounded calls, paging and validated input. */
 
@@ -98,7 +98,7 @@ export async function erroredTasks(
   limit: number,
   cursor: string | undefined,
 ): Promise<WorkerTasks> {
-  const after = cursor === undefined ? undefined : decodeCursor(cursor);
+  const after = cursor === undefined ? undefined : decodeTaskCursor(cursor);
   if (cursor !== undefined && !after)
     throw new BadRequestError('Invalid cursor: use the "next" of a previous page');
   const query = {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ApiDocumentSchema } from '../../model/document.ts';
 import { ApiResultSchema } from '../../model/result.ts';
 import { ApiTaskSchema } from '../../model/task.ts';
-import { decodeCursor } from '../../store/tasks.ts';
+import { decodeTaskCursor } from '../../store/tasks.ts';
 import { TASK_ACTIONS } from '../../tasks/actions.ts';
 import { defineRoute, errorResponse, integerText, storeErrors } from './types.ts';
 
@@ -25,7 +25,7 @@ export const PageQuerySchema = (defaultLimit: number) =>
     cursor: z
       .string()
       .optional()
-      .refine((cursor) => cursor === undefined || decodeCursor(cursor) !== undefined, {
+      .refine((cursor) => cursor === undefined || decodeTaskCursor(cursor) !== undefined, {
         message: 'is not a cursor from a previous page\'s "next" link',
       })
       .meta({ description: 'The `cursor` of the previous page\'s `Link: rel="next"` header' }),
