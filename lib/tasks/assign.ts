@@ -3,7 +3,7 @@ import { BadRequestError, ConflictError, NotFoundError } from '../http/errors.ts
 import { taskId } from '../model/ids.ts';
 import { type ApiTask, type StoredTask, type TaskSpec, TaskState, toApiTask } from '../model/task.ts';
 import { timestamp } from '../model/time.ts';
-import { getParentDocuments } from '../store/parents.ts';
+import { getDocuments } from '../store/documents.ts';
 import { createTasks, getTask, type NewTask, type TaskHit } from '../store/tasks.ts';
 import { dispatchPublishing } from './dispatch.ts';
 import { claimAndPublish } from './publish.ts';
@@ -36,7 +36,7 @@ export function newTaskSource(spec: TaskSpec, documentId: string, now: Date): St
 
 /** Registers one task and publishes it before answering (spec §7.2.9, single form). */
 export async function assignTask(documentId: string, spec: TaskSpec, now = new Date()): Promise<ApiTask> {
-  const parents = await getParentDocuments([documentId]);
+  const parents = await getDocuments([documentId]);
   if (!parents.has(documentId)) throw new NotFoundError(`No document with id \`${documentId}\` found`);
   const id = taskId(documentId, spec.key);
   const source = newTaskSource(spec, documentId, now);
@@ -68,7 +68,7 @@ export async function assignTasks(
   spec: TaskSpec,
   now = new Date(),
 ): Promise<BatchAssignment> {
-  const parents = await getParentDocuments(documentIds);
+  const parents = await getDocuments(documentIds);
   const failed: BatchAssignment['failed'] = [];
   const pending: NewTask[] = [];
   for (const documentId of documentIds) {

@@ -2,10 +2,10 @@ import { type OutgoingMessage, publishMessages } from '../broker/publisher.ts';
 import { getConfig } from '../config.ts';
 import { ServiceUnavailableError } from '../http/errors.ts';
 import { logger } from '../log.ts';
-import type { StoredDocument } from '../model/document.ts';
+import type { ApiDocument } from '../model/document.ts';
 import { DEPENDENCY_FAILED, RUNNABLE_STATES, TaskState, taskMessageJson } from '../model/task.ts';
 import { timestamp } from '../model/time.ts';
-import { getParentDocuments } from '../store/parents.ts';
+import { getDocuments } from '../store/documents.ts';
 import { type ConditionalUpdate, type TaskHit, updateTasksIfUnchanged } from '../store/tasks.ts';
 import { scheduleRetry } from './backoff.ts';
 
@@ -42,17 +42,17 @@ export function parseCorrelationId(value: string): { taskId: string; attempt: nu
 }
 
 /** The document part of a task message, as Python's `Document.to_json` writes it. */
-export function documentMessageJson(id: string, source: StoredDocument) {
+export function documentMessageJson(document: ApiDocument) {
   return {
-    target: source.target,
-    creator: source.creator,
-    created_at: source.created_at ?? null,
-    updated_at: source.updated_at ?? null,
-    _id: id,
+    target: document.target,
+    creator: document.creator,
+    created_at: document.created_at,
+    updated_at: document.updated_at,
+    _id: document._id,
   };
 }
 
-export const routingKeyOf = (document: StoredDocument, key: string) => `${document.target.type}.${key}`;
+export const routingKeyOf = (document: ApiDocument, key: string) => `${document.target.type}.${key}`;
 
 export async function claimAndPublish(
   hits: readonly TaskHit[],
@@ -69,7 +69,7 @@ export async function claimAndPublish(
 
   const nowMs = now.getTime();
   const stamp = timestamp(now);
-  const parents = await getParentDocuments(candidates.map((hit) => hit.documentId));
+  const parents = await getDocuments(candidates.map((hit) => hit.documentId));
 
   const orphans = candidates.filter((hit) => !parents.has(hit.documentId));
   const claimable = candidates.filter((hit) => parents.has(hit.documentId));
@@ -122,14 +122,14 @@ export async function claimAndPublish(
 
   // The message carries the task as it was before the claim (state 201/205/412/...), as the original sent it.
   const messages: OutgoingMessage[] = won.map(({ hit, attempt }) => {
-    const parent = parents.get(hit.documentId) as StoredDocument;
+    const parent = parents.get(hit.documentId) as ApiDocument;
     return {
       routingKey: routingKeyOf(parent, hit.source.task.key),
       correlationId: correlationIdOf(hit.id, attempt),
       priority: hit.source.task.priority ?? 1,
       body: {
         task: taskMessageJson(hit.id, hit.source),
-        document: documentMessageJson(hit.documentId, parent),
+        document: documentMessageJson(parent),
       },
     };
   });

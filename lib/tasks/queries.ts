@@ -1,12 +1,12 @@
 import { getConfig } from '../config.ts';
 import { BadRequestError, NotFoundError } from '../http/errors.ts';
-import { type ApiDocument, toApiDocument } from '../model/document.ts';
+import type { ApiDocument } from '../model/document.ts';
 import { type ApiResult, StoredResultSchema, toApiResult } from '../model/result.ts';
 import { type ApiTask, TaskState, toApiTask } from '../model/task.ts';
 import { ensureIndex } from '../store/bootstrap.ts';
 import { withStore } from '../store/client.ts';
+import { getDocuments } from '../store/documents.ts';
 import { encodeCursor, type SortValues } from '../store/paging.ts';
-import { getParentDocuments } from '../store/parents.ts';
 import { decodeTaskCursor, getTask, searchTasks } from '../store/tasks.ts';
 
 /** Read side of the task routes: listings page with an opaque cursor instead of the original's silent caps. */
@@ -39,10 +39,10 @@ export async function findTask(id: string): Promise<ApiTask> {
 export async function documentOfTask(id: string): Promise<ApiDocument> {
   const hit = await getTask(id);
   if (!hit) throw new NotFoundError(`Task \`${id}\` not found`);
-  const parent = (await getParentDocuments([hit.documentId])).get(hit.documentId);
+  const parent = (await getDocuments([hit.documentId])).get(hit.documentId);
   if (!parent)
     throw new NotFoundError(`The document of task \`${id}\` (\`${hit.documentId}\`) no longer exists`);
-  return toApiDocument(hit.documentId, parent);
+  return parent;
 }
 
 /** Tasks that are not done and not waiting on a dependency (spec §3.3 "unfinished"), orphans excluded. */
