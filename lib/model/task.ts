@@ -35,7 +35,8 @@ export const TaskBookkeepingSchema = z.object({
 export type TaskBookkeeping = z.infer<typeof TaskBookkeepingSchema>;
 
 /** `_source` of a task (spec §2.2). */
-export const StoredTaskSchema = z.object({
+// Loose: a task source is replaced whole when it is claimed, so keys we do not know must survive the round trip.
+export const StoredTaskSchema = z.looseObject({
   task: z.looseObject({
     key: z.string(),
     state: z.coerce.number().int(),

@@ -166,6 +166,35 @@ export interface TaskPage {
   next: string | undefined;
 }
 
+/**
+ * Replaces whole task sources, each only if the task is still at the version that was read. Cheaper for
+ * OpenSearch than partial updates (no read-merge on the server), for callers that hold the full source anyway.
+ */
+export function replaceTasksIfUnchanged(
+  replacements: ReadonlyArray<{
+    hit: Pick<TaskHit, 'id' | 'documentId' | 'seqNo' | 'primaryTerm'>;
+    source: StoredTask;
+  }>,
+  refresh: 'wait_for' | false = false,
+) {
+  const lines: unknown[] = [];
+  for (const { hit, source } of replacements) {
+    lines.push(
+      {
+        index: {
+          _index: index(),
+          _id: hit.id,
+          routing: hit.documentId,
+          if_seq_no: hit.seqNo,
+          if_primary_term: hit.primaryTerm,
+        },
+      },
+      source,
+    );
+  }
+  return bulk('replace tasks', lines, refresh);
+}
+
 /** Task listings sort by `_id` after their own sort fields: the cursor holds one value per sort field. */
 export function decodeTaskCursor(cursor: string, sortFields = 0): SortValues | undefined {
   return decodeCursor(cursor, sortFields + 1);

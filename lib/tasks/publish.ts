@@ -3,10 +3,21 @@ import { getConfig } from '../config.ts';
 import { ServiceUnavailableError } from '../http/errors.ts';
 import { logger } from '../log.ts';
 import type { ApiDocument } from '../model/document.ts';
-import { DEPENDENCY_FAILED, RUNNABLE_STATES, TaskState, taskMessageJson } from '../model/task.ts';
+import {
+  DEPENDENCY_FAILED,
+  RUNNABLE_STATES,
+  type StoredTask,
+  TaskState,
+  taskMessageJson,
+} from '../model/task.ts';
 import { timestamp } from '../model/time.ts';
 import { getDocuments } from '../store/documents.ts';
-import { type ConditionalUpdate, type TaskHit, updateTasksIfUnchanged } from '../store/tasks.ts';
+import {
+  type ConditionalUpdate,
+  replaceTasksIfUnchanged,
+  type TaskHit,
+  updateTasksIfUnchanged,
+} from '../store/tasks.ts';
 import { scheduleRetry } from './backoff.ts';
 
 /**
@@ -90,17 +101,15 @@ export async function claimAndPublish(
   const { leaseMs } = getConfig().tasks;
   const claims = claimable.map((hit) => {
     const attempt = (hit.source.dane?.attempt ?? 0) + 1;
-    return {
-      hit,
-      attempt,
-      doc: {
-        task: { state: TaskState.QUEUED, msg: 'Queued' },
-        updated_at: stamp,
-        dane: { attempt, due_at: nowMs + leaseMs(hit.source.task.key), last_error: null },
-      },
+    const source: StoredTask = {
+      ...hit.source,
+      task: { ...hit.source.task, state: TaskState.QUEUED, msg: 'Queued' },
+      updated_at: stamp,
+      dane: { ...hit.source.dane, attempt, due_at: nowMs + leaseMs(hit.source.task.key), last_error: null },
     };
+    return { hit, attempt, source };
   });
-  const claimResults = await updateTasksIfUnchanged(claims);
+  const claimResults = await replaceTasksIfUnchanged(claims);
 
   const won: Array<{ hit: TaskHit; attempt: number; seqNo: number; primaryTerm: number }> = [];
   claims.forEach((claim, i) => {
