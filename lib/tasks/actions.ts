@@ -28,7 +28,9 @@ export async function applyTaskAction(id: string, action: TaskAction, now = new 
       ]);
       if (result?.status === 'conflict') continue;
     } else {
-      const outcome = (await claimAndPublish([hit], action === 'retry' ? 'retry' : 'force', now)).get(id);
+      // A person's retry starts the automatic retries afresh: the claim stores the source as given here.
+      const fresh = { ...hit, source: { ...hit.source, dane: { ...hit.source.dane, retries: 0 } } };
+      const outcome = (await claimAndPublish([fresh], action === 'retry' ? 'retry' : 'force', now)).get(id);
       if (outcome === 'lost-race') continue;
     }
     break;
