@@ -188,10 +188,12 @@ export async function claimAndPublish(
     }
   });
   await updateTasksIfUnchanged(followUps);
+  const count = (wanted: ClaimOutcome) => [...outcomes.values()].filter((o) => o === wanted).length;
   logger.info('Published tasks', {
     claimed: won.length,
-    published: [...outcomes.values()].filter((o) => o === 'published').length,
-    unroutable: followUps.length,
+    published: count('published'),
+    unroutable: count('unroutable'),
+    failed: count('publish-failed'),
   });
   return outcomes;
 }

@@ -164,7 +164,11 @@ describe('POST /DANE/task (single)', () => {
     const key = uniqueKey('NOBODY');
     const response = await call(taskCreate, 'POST', '/DANE/task', { body: { document_id: documentId, key } });
     expect(response.status).toBe(201);
-    expect(response.body).toMatchObject({ state: 422, msg: 'Unroutable task', retry: { attempt: 1, retries: 1 } });
+    expect(response.body).toMatchObject({
+      state: 422,
+      msg: 'Unroutable task',
+      retry: { attempt: 1, retries: 1 },
+    });
     // A person's retry starts the automatic retries afresh.
     const id = (response.body as { _id: string })._id;
     const retried = await call(taskAction, 'POST', `/DANE/task/${id}/retry`, {

@@ -1,0 +1,65 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { handler as taskCreate } from '../../functions/http/task-create.ts';
+import { closeBroker } from '../../lib/broker/connection.ts';
+import { getConfig } from '../../lib/config.ts';
+import { ensureIndex } from '../../lib/store/bootstrap.ts';
+import { getStoreClient } from '../../lib/store/client.ts';
+import { getTask } from '../../lib/store/tasks.ts';
+import { defaultSweepDeps, sweep } from '../../lib/tasks/sweep.ts';
+import { closeAmqp, uniqueKey, workerQueue } from '../support/amqp.ts';
+import { call } from '../support/http.ts';
+
+const rabbit = (action: 'start' | 'stop') =>
+  execFileSync('bash', ['localstack/rabbitmq.sh', action], { stdio: 'inherit', timeout: 170_000 });
+
+afterAll(async () => {
+  rabbit('start');
+  await closeAmqp();
+  await closeBroker();
+});
+
+describe('POST /DANE/task while RabbitMQ is down', () => {
+  it('keeps the task (503, retried with back-off) and the sweep publishes it once the broker is back', async () => {
+    await ensureIndex();
+    const key = uniqueKey('OUTAGE');
+    const documentId = randomUUID().replace(/-/g, '');
+    await getStoreClient().index({
+      index: getConfig().opensearch.index,
+      id: documentId,
+      body: {
+        target: { id: documentId, url: 'http://x/y', type: 'Sound' },
+        creator: { id: 'O', type: 'Human' },
+        role: 'document',
+      },
+      refresh: 'wait_for',
+    });
+
+    rabbit('stop');
+    const response = await call(taskCreate, 'POST', '/DANE/task', { body: { document_id: documentId, key } });
+    expect(response.status).toBe(201);
+    const task = response.body as {
+      _id: string;
+      state: number;
+      msg: string;
+      retry: { next_try: string | null };
+    };
+    expect(task.state).toBe(503);
+    expect(task.msg).toContain('message queue');
+    expect(task.retry.next_try).not.toBeNull();
+
+    rabbit('start');
+    await closeBroker();
+    const worker = await workerQueue(key);
+    await getStoreClient().indices.refresh({ index: getConfig().opensearch.index });
+    const report = await sweep(
+      new Date(Date.parse(task.retry.next_try as string) + 1_000),
+      defaultSweepDeps(() => 60_000),
+    );
+    expect(report.published).toBeGreaterThanOrEqual(1);
+    expect((await worker.next())?.properties.correlationId).toBe(`${task._id}#2`);
+    expect((await getTask(task._id))?.source.task.state).toBe(102);
+    await worker.close();
+  });
+});
