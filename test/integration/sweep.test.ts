@@ -216,6 +216,30 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
     expect(await worker.drain(1_000)).toHaveLength(30);
   });
 
+  it('stops taking pages when its time budget runs low, and the next run carries on', async () => {
+    const worker = await queueFor('BUDGET');
+    const spec = TaskSpecSchema.parse({ key: worker.key });
+    const tasks = [];
+    for (let i = 0; i < 5; i += 1) {
+      const documentId = await newDocument();
+      tasks.push({
+        id: taskId(documentId, worker.key),
+        documentId,
+        source: newTaskSource(spec, documentId, at(HOUR)),
+      });
+    }
+    await createTasks(tasks);
+    await refresh();
+    // Budget for exactly one page of two.
+    let calls = 0;
+    const tight = { ...deps, pageSize: 2, remainingMs: () => (calls++ === 0 ? 60_000 : 1_000) };
+    const first = await sweep(at(HOUR + 3 * 60 * SECOND), tight);
+    expect(first).toMatchObject({ pages: 1, read: 2, published: 2, complete: false });
+    const rest = await runSweep(at(HOUR + 3 * 60 * SECOND));
+    expect(rest).toMatchObject({ published: 3, complete: true });
+    expect(await worker.drain(500)).toHaveLength(5);
+  });
+
   it('reads only the due tasks, however many finished ones the index holds', async () => {
     const worker = await queueFor('FEW');
     const spec = TaskSpecSchema.parse({ key: worker.key });

@@ -25,7 +25,16 @@ describe('config', () => {
     expect(config.amqp.managementUrl).toBeUndefined();
   });
 
+  it('reads task leases per key, falling back to the default lease', () => {
+    const config = parseConfig({ TASK_LEASE_MS: '60000', TASK_LEASES: 'ASR=43200000,download=600000' });
+    expect(config.tasks.leaseMs('ASR')).toBe(43_200_000);
+    expect(config.tasks.leaseMs('DOWNLOAD')).toBe(600_000);
+    expect(config.tasks.leaseMs('SHOTDETECTION')).toBe(60_000);
+    expect(parseConfig({}).tasks.leaseMs('ASR')).toBe(6 * 3_600_000);
+  });
+
   it.each([
+    ['TASK_LEASES', 'ASR:10'],
     ['OPENSEARCH_URL', 'not a url'],
     ['AMQP_URL', 'http://127.0.0.1:5672'],
     ['READY_TIMEOUT_MS', 'soon'],
