@@ -32,6 +32,8 @@ const EnvSchema = z.object({
   OPENSEARCH_URL: url(['http:', 'https:']).default('http://127.0.0.1:9200'),
   OPENSEARCH_USERNAME: z.string().optional(),
   OPENSEARCH_PASSWORD: z.string().optional(),
+  OPENSEARCH_AUTH: z.enum(['none', 'basic', 'sigv4']).optional(),
+  AWS_REGION: z.string().min(1).default('eu-west-1'),
   OPENSEARCH_REQUEST_TIMEOUT_MS: intFrom(100, 600_000).default(10_000),
   DANE_INDEX: z
     .string()
@@ -69,6 +71,9 @@ export interface Config {
     url: string;
     username: string | undefined;
     password: string | undefined;
+    /** basic: OPENSEARCH_USERNAME/PASSWORD; sigv4: the function's IAM role (Amazon OpenSearch Service). */
+    auth: 'none' | 'basic' | 'sigv4';
+    region: string;
     requestTimeoutMs: number;
     index: string;
     replicas: number;
@@ -138,6 +143,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       url: e.OPENSEARCH_URL,
       username: e.OPENSEARCH_USERNAME,
       password: e.OPENSEARCH_PASSWORD,
+      auth: e.OPENSEARCH_AUTH ?? (e.OPENSEARCH_USERNAME !== undefined ? 'basic' : 'none'),
+      region: e.AWS_REGION,
       requestTimeoutMs: e.OPENSEARCH_REQUEST_TIMEOUT_MS,
       index: e.DANE_INDEX,
       replicas: e.DANE_INDEX_REPLICAS,

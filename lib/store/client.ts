@@ -1,4 +1,6 @@
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Client, errors } from '@opensearch-project/opensearch';
+import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
 import { getConfig } from '../config.ts';
 import { ServiceUnavailableError } from '../http/errors.ts';
 import { logger } from '../log.ts';
@@ -11,10 +13,17 @@ import { logger } from '../log.ts';
 let client: Client | undefined;
 
 export function createStoreClient(url = getConfig().opensearch.url): Client {
-  const { username, password, requestTimeoutMs } = getConfig().opensearch;
+  const { username, password, requestTimeoutMs, auth, region } = getConfig().opensearch;
+  const authentication =
+    auth === 'sigv4'
+      ? // Amazon OpenSearch Service with IAM access: requests are signed with the function role's credentials.
+        AwsSigv4Signer({ region, service: 'es', getCredentials: defaultProvider() })
+      : auth === 'basic'
+        ? { auth: { username: username ?? '', password: password ?? '' } }
+        : {};
   return new Client({
     node: url,
-    ...(username !== undefined ? { auth: { username, password: password ?? '' } } : {}),
+    ...authentication,
     requestTimeout: requestTimeoutMs,
     // Retries inside a request would multiply the latency of an outage; callers decide what to retry.
     maxRetries: 0,
