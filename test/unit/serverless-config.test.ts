@@ -32,6 +32,8 @@ describe('serverless.yml', () => {
   it('feeds worker replies from the response queue to the replies function', () => {
     const rabbitmq = config.functions.replies?.events?.find((e) => e.rabbitmq)?.rabbitmq;
     expect(rabbitmq).toMatchObject({
+      // A serverless variable, not a JavaScript template.
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text of serverless.yml
       queue: '${self:provider.environment.DANE_RESPONSE_QUEUE}',
       batchSize: 100,
     });
