@@ -80,25 +80,41 @@ async function consumeOnce(): Promise<void> {
     const messages = batch;
     batch = [];
     if (messages.length === 0) return;
-    chain = chain.then(async () => {
-      const ok = await invoke(messages);
-      const last = messages[messages.length - 1] as ConsumeMessage;
-      if (ok) channel.ack(last, true);
-      else {
-        await new Promise((resolve) => setTimeout(resolve, 1_000));
-        channel.nack(last, true, true);
-      }
-    });
+    chain = chain
+      .then(async () => {
+        const ok = await invoke(messages);
+        const last = messages[messages.length - 1] as ConsumeMessage;
+        if (!ok) await new Promise((resolve) => setTimeout(resolve, 1_000));
+        try {
+          if (ok) channel.ack(last, true);
+          else channel.nack(last, true, true);
+        } catch (error) {
+          // The channel died meanwhile (broker restart): the broker redelivers the unacknowledged batch.
+          log.warn('Could not settle a batch; the broker will redeliver it', {
+            error: (error as Error).message,
+          });
+        }
+      })
+      .catch((error: unknown) => log.error('Batch handling failed', { error }));
   };
 
+  let cancelled: () => void = () => undefined;
   await channel.consume(config.amqp.responseQueue, (message) => {
-    if (!message) return;
+    // null: the broker cancelled the consumer (queue deleted): reconnect and consume again.
+    if (!message) {
+      cancelled();
+      return;
+    }
     batch.push(message);
     if (batch.length >= BATCH_SIZE) flush();
     else timer ??= setTimeout(flush, WINDOW_MS);
   });
   log.info('Consuming the response queue', { queue: config.amqp.responseQueue, endpoint });
   await new Promise<void>((resolve) => {
+    cancelled = () => {
+      connection.close().catch(() => undefined);
+      resolve();
+    };
     connection.on('close', () => resolve());
     connection.on('error', () => undefined);
   });

@@ -210,6 +210,12 @@ export function taskMessageJson(id: string, source: StoredTask): Record<string, 
   return out;
 }
 
+function messageText(message: unknown): string {
+  if (typeof message === 'string') return message;
+  if (message === null) return 'None';
+  return typeof message === 'object' ? JSON.stringify(message) : String(message);
+}
+
 /**
  * A worker reply (spec §4.4). `state` is coerced like Python's `int()`; extra keys are ignored; dependencies may
  * be task keys or task objects.
@@ -218,7 +224,20 @@ export const ReplySchema = z.looseObject({
   state: z
     .union([z.number(), z.string().regex(/^\s*[+-]?\d+(\.0*)?\s*$/)])
     .transform((s) => Math.trunc(Number(s))),
-  message: z.string(),
-  dependencies: z.array(z.union([z.string(), z.record(z.string(), z.unknown())])).optional(),
+  // The original stored whatever `message` held; only its absence was an error.
+  message: z
+    .unknown()
+    .refine((m) => m !== undefined, 'is required')
+    .transform(messageText),
+  // Entries that are neither a key nor a task object are left out rather than failing the whole reply.
+  dependencies: z
+    .array(z.unknown())
+    .optional()
+    .transform((list) =>
+      list?.filter(
+        (d): d is string | Record<string, unknown> =>
+          typeof d === 'string' || (d !== null && typeof d === 'object' && !Array.isArray(d)),
+      ),
+    ),
 });
 export type Reply = z.infer<typeof ReplySchema>;

@@ -1,3 +1,4 @@
+import { getBroker } from '../broker/connection.ts';
 import { type OutgoingMessage, publishMessages } from '../broker/publisher.ts';
 import { getConfig } from '../config.ts';
 import { ServiceUnavailableError } from '../http/errors.ts';
@@ -18,7 +19,7 @@ import {
   type TaskHit,
   updateTasksIfUnchanged,
 } from '../store/tasks.ts';
-import { scheduleRetry } from './backoff.ts';
+import { retryDelayMs, scheduleRetry } from './backoff.ts';
 
 /**
  * Claim before publish (DESIGN principle 2). A task is moved to 102 by a conditional update of the version we
@@ -42,7 +43,11 @@ export type ClaimOutcome =
   | 'lost-race'
   | 'unroutable'
   | 'publish-failed'
-  | 'orphan';
+  | 'orphan'
+  | 'broker-down';
+
+/** How long a claimed task may wait for its publish to be confirmed before the sweep takes it over. */
+export const PUBLISH_GRACE_MS = 2 * 60_000;
 
 export const correlationIdOf = (taskId: string, attempt: number) => `${taskId}#${attempt}`;
 
@@ -78,6 +83,17 @@ export async function claimAndPublish(
   });
   if (candidates.length === 0) return outcomes;
 
+  // No claim while the broker is unreachable: a claim that cannot be published only costs a write and, worse,
+  // an attempt. The tasks keep their state and due time; the caller (the sweep, or the API answering with the task
+  // as registered) sees `broker-down`.
+  try {
+    await getBroker();
+  } catch (error) {
+    if (!(error instanceof ServiceUnavailableError)) throw error;
+    for (const hit of candidates) outcomes.set(hit.id, 'broker-down');
+    return outcomes;
+  }
+
   const nowMs = now.getTime();
   const stamp = timestamp(now);
   const parents = await getDocuments(candidates.map((hit) => hit.documentId));
@@ -105,7 +121,9 @@ export async function claimAndPublish(
       ...hit.source,
       task: { ...hit.source.task, state: TaskState.QUEUED, msg: 'Queued' },
       updated_at: stamp,
-      dane: { ...hit.source.dane, attempt, due_at: nowMs + leaseMs(hit.source.task.key), last_error: null },
+      // Due again soon unless the publish is confirmed (then the due time moves to the end of the lease): if this
+      // process dies between claim and confirm, the sweep republishes within minutes, not after hours.
+      dane: { ...hit.source.dane, attempt, due_at: nowMs + PUBLISH_GRACE_MS, last_error: null },
     };
     return { hit, attempt, source };
   });
@@ -160,15 +178,24 @@ export async function claimAndPublish(
     const retries = claim.hit.source.dane?.retries ?? 0;
     if (result?.status === 'confirmed') {
       outcomes.set(claim.hit.id, 'published');
+      // Conditional on our claim: if the worker's reply is already stored, its due time stands.
+      followUps.push({
+        hit: versioned,
+        doc: { dane: { due_at: nowMs + leaseMs(claim.hit.source.task.key) } },
+      });
     } else if (result?.status === 'returned') {
       outcomes.set(claim.hit.id, 'unroutable');
+      // A worker may be deployed any time: unroutable tasks keep being tried (a returned mandatory publish costs
+      // nothing), at the longest back-off interval once the attempts are used up.
+      const next = scheduleRetry(retries, nowMs);
       followUps.push({
         hit: versioned,
         doc: {
           task: { state: TaskState.NO_ROUTE_TO_QUEUE, msg: 'Unroutable task' },
           updated_at: stamp,
           dane: {
-            ...scheduleRetry(retries, nowMs),
+            retries: next.retries,
+            due_at: next.due_at ?? nowMs + retryDelayMs(retries),
             last_error: `No queue bound for ${messages[i]?.routingKey}`,
           },
         },
@@ -177,17 +204,23 @@ export async function claimAndPublish(
       const reason = result?.status === 'failed' ? result.reason : 'unknown publish failure';
       outcomes.set(claim.hit.id, 'publish-failed');
       logger.warn('Publish failed', { taskId: claim.hit.id, reason });
+      // Our infrastructure failed, not the task: retried with back-off, without using up the task's attempts.
       followUps.push({
         hit: versioned,
         doc: {
           task: { state: TaskState.ERROR_PROXY, msg: `Publishing to the message queue failed: ${reason}` },
           updated_at: stamp,
-          dane: { ...scheduleRetry(retries, nowMs), last_error: reason },
+          dane: { due_at: nowMs + retryDelayMs(retries), last_error: reason },
         },
       });
     }
   });
-  await updateTasksIfUnchanged(followUps);
+  const written = await updateTasksIfUnchanged(followUps);
+  const failedWrites = written.filter((w) => w.status === 'error');
+  if (failedWrites.length > 0) {
+    // The claims stand and expire after PUBLISH_GRACE_MS: the sweep then looks at these tasks again.
+    logger.warn('Could not record publish outcomes', { count: failedWrites.length, first: failedWrites[0] });
+  }
   const count = (wanted: ClaimOutcome) => [...outcomes.values()].filter((o) => o === wanted).length;
   logger.info('Published tasks', {
     claimed: won.length,

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { getConfig } from '../config.ts';
 import { type Logger, logger as rootLogger } from '../log.ts';
 import { taskId as taskIdOf } from '../model/ids.ts';
 import {
@@ -22,7 +21,7 @@ import {
   updateTasksIfUnchanged,
 } from '../store/tasks.ts';
 import { newTaskSource } from './assign.ts';
-import { scheduleRetry } from './backoff.ts';
+import { retryDelayMs, scheduleRetry } from './backoff.ts';
 import { claimAndPublish, parseCorrelationId } from './publish.ts';
 
 /**
@@ -44,6 +43,9 @@ export interface ReplyReport {
   counts: Record<ReplyOutcome, number>;
 }
 
+/** Bulk item errors worth another round: rejections under load and unavailable shards. */
+const isTransient = (reason: string) => /^\[(429|5\d\d)\]/.test(reason);
+
 /** States after which the task will not run again by itself: its dependants must be told. */
 export function isFinalFailure(state: number): boolean {
   return (
@@ -52,6 +54,8 @@ export function isFinalFailure(state: number): boolean {
     state !== TaskState.CREATED &&
     state !== TaskState.TASK_RESET &&
     state !== TaskState.UNFINISHED_DEPENDENCY &&
+    // Unroutable tasks are tried again until a worker queue appears (see publish.ts).
+    state !== TaskState.NO_ROUTE_TO_QUEUE &&
     !AUTO_RETRY_STATES.has(state)
   );
 }
@@ -136,9 +140,17 @@ function stateChange(
     // A worker names only the dependencies that do not exist yet; when it names none, it waits on some of the
     // unfinished siblings, and which ones only the worker knows.
     const waitingOn = named.length > 0 ? named : siblingsUnfinished;
+    // Each 412 counts and pushes the sweep's next look further out: a worker that keeps reporting a dependency as
+    // unfinished although it is done (a lower-case depends_on, say) is re-run at most every RETRY_MAX_MS, not in
+    // a tight loop. A dependency's success still re-runs the task at once (fan-out).
     return {
       ...base,
-      dane: { due_at: nowMs + getConfig().tasks.createdGraceMs, waiting_on: waitingOn, last_error: null },
+      dane: {
+        retries: retries + 1,
+        due_at: nowMs + retryDelayMs(retries),
+        waiting_on: waitingOn,
+        last_error: null,
+      },
     };
   }
   if (AUTO_RETRY_STATES.has(reply.state)) {
@@ -212,13 +224,28 @@ export async function handleReplies(
       if (result?.status === 'ok') {
         for (const u of sameTask) outcomes[u.item.index] = u === update ? 'applied' : 'duplicate';
         applied.push({ hit: update.next, reply: update.item.reply });
-      } else if (result?.status === 'conflict') {
+      } else if (
+        result?.status === 'conflict' ||
+        (result?.status === 'error' && isTransient(result.reason))
+      ) {
         retry.push(...sameTask.map((u) => u.item));
-      } else {
+      } else if (result?.status === 'missing') {
+        // Deleted between our read and our write.
         for (const u of sameTask) outcomes[u.item.index] = 'unknown-task';
+      } else {
+        const reason = result?.status === 'error' ? result.reason : 'no answer';
+        log.warn('Reply could not be stored and is dropped', { taskId: update.item.taskId, reason });
+        for (const u of sameTask) outcomes[u.item.index] = 'poison';
       }
     });
     pending = retry;
+  }
+  if (pending.length > 0) {
+    // Still conflicting or rejected after every round: fail the invocation so the event source delivers the batch
+    // again. Replies are idempotent, so what was applied already is not applied twice.
+    throw new Error(
+      `${pending.length} replies could not be stored (conflicts or rejections); batch to be redelivered`,
+    );
   }
 
   await followUp(applied, now, log);
@@ -291,7 +318,6 @@ async function followUpDocument(
   const fresh = await getTasks([...new Set([...listed.map((t) => t.id), ...entries.map((e) => e.hit.id)])]);
   for (const hit of newHits) if (!fresh.has(hit.id)) fresh.set(hit.id, hit);
   const siblings = [...fresh.values()];
-  const stateOf = (key: string) => siblings.find((s) => s.source.task.key === key)?.source.task.state;
 
   const toRun = new Map<string, TaskHit>();
   for (const hit of newHits) toRun.set(hit.id, fresh.get(hit.id) ?? hit);
@@ -314,12 +340,8 @@ async function followUpDocument(
         }
       }
     } else if (reply.state === TaskState.UNFINISHED_DEPENDENCY) {
-      // The dependency may have finished before this 412 was stored, in which case no fan-out will come.
-      const current = fresh.get(hit.id);
-      const waitingOn = current?.source.dane?.waiting_on ?? [];
-      if (current && waitingOn.length > 0 && waitingOn.every((k) => stateOf(k) === TaskState.SUCCESS)) {
-        toRun.set(current.id, current);
-      }
+      // If the dependency finished before this 412 was stored, no fan-out will come: the sweep publishes the task
+      // when it is next due (after its back-off), which also bounds a worker that keeps replying 412.
       for (const sibling of siblings) {
         if (sibling.id !== hit.id && sibling.source.task.state === TaskState.CREATED)
           toRun.set(sibling.id, sibling);

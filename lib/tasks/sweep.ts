@@ -49,10 +49,27 @@ export interface SweepReport {
   rescheduled: number;
   pages: number;
   complete: boolean;
+  /** The broker could not be reached: the run stopped, nothing was claimed, the next run tries again. */
+  brokerDown: boolean;
+  /** Tasks that stayed queued past their lease more often than the attempt limit allows, and were given up. */
+  gaveUp: number;
 }
 
 export const dueQuery = (nowMs: number) => ({
-  bool: { filter: [{ range: { 'dane.due_at': { lte: nowMs } } }, { exists: { field: 'task.key' } }] },
+  bool: {
+    filter: [{ exists: { field: 'task.key' } }],
+    should: [
+      { range: { 'dane.due_at': { lte: nowMs } } },
+      // Tasks written by the original server have no bookkeeping; its scheduler re-ran these states every 5 s.
+      {
+        bool: {
+          must_not: [{ exists: { field: 'dane' } }],
+          filter: [{ terms: { 'task.state': [201, 205, 412, 502, 503] } }],
+        },
+      },
+    ],
+    minimum_should_match: 1,
+  },
 });
 
 export function defaultSweepDeps(remainingMs: () => number, log: Logger = rootLogger): SweepDeps {
@@ -91,6 +108,8 @@ export async function sweep(now: Date, deps: SweepDeps): Promise<SweepReport> {
     rescheduled: 0,
     pages: 0,
     complete: false,
+    brokerDown: false,
+    gaveUp: 0,
   };
   let after: unknown[] | undefined;
   for (;;) {
@@ -99,6 +118,7 @@ export async function sweep(now: Date, deps: SweepDeps): Promise<SweepReport> {
     report.pages += 1;
     report.read += page.hits.length;
     await handlePage(page.hits, now, deps, report);
+    if (report.brokerDown) break;
     if (!page.next) {
       report.complete = true;
       break;
@@ -128,12 +148,52 @@ async function handlePage(hits: readonly TaskHit[], now: Date, deps: SweepDeps, 
       if (outcome === 'published') report.published += 1;
       else if (outcome === 'lost-race') report.lostRaces += 1;
       else if (outcome === 'unroutable') report.unroutable += 1;
+      else if (outcome === 'broker-down') report.brokerDown = true;
     }
   };
   if (run.length > 0) count(await deps.publish(run, 'run', now));
-  if (force.length > 0) count(await deps.publish(force, 'force', now));
+  if (report.brokerDown) return;
 
+  // A queued task past its lease (or a claim never confirmed) is republished as a new attempt, and that counts:
+  // a message that kills its worker, or a backlog longer than the lease, ends visibly instead of cycling.
+  const { maxAttempts } = getConfig().tasks.retry;
   const stamp = timestamp(now);
+  const expired = force.filter((hit) => hit.source.task.state === TaskState.QUEUED);
+  const exhausted = expired.filter((hit) => (hit.source.dane?.retries ?? 0) >= maxAttempts);
+  const republish = [
+    ...force.filter((hit) => hit.source.task.state !== TaskState.QUEUED),
+    ...expired
+      .filter((hit) => !exhausted.includes(hit))
+      .map((hit) => ({
+        ...hit,
+        source: { ...hit.source, dane: { ...hit.source.dane, retries: (hit.source.dane?.retries ?? 0) + 1 } },
+      })),
+  ];
+  if (republish.length > 0) count(await deps.publish(republish, 'force', now));
+  if (exhausted.length > 0) {
+    const msg = `No reply within the lease after ${maxAttempts} attempts`;
+    const results = await deps.update(
+      exhausted.map((hit) => ({
+        hit,
+        doc: {
+          task: { state: TaskState.ERROR, msg },
+          updated_at: stamp,
+          dane: { due_at: null, last_error: msg },
+        },
+      })),
+    );
+    report.gaveUp += results.filter((r) => r.status === 'ok').length;
+    for (const hit of exhausted) {
+      const siblings = await deps.siblingsOf(hit.documentId);
+      report.released += await deps.release(
+        siblings,
+        [{ key: hit.source.task.key, message: msg }],
+        now,
+        deps.log,
+      );
+    }
+  }
+
   const nowMs = now.getTime();
   const byDocument = new Map<string, TaskHit[]>();
   for (const hit of waiting) byDocument.set(hit.documentId, [...(byDocument.get(hit.documentId) ?? []), hit]);

@@ -147,7 +147,12 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
 
     const stillNobody = await runSweep(at(2 * HOUR));
     expect(stillNobody.unroutable).toBe(1);
-    expect(await task(api._id)).toMatchObject({ state: 422 });
+    expect(await task(api._id)).toMatchObject({ state: 422, retries: 2 });
+    // The attempts (2) are used up, yet an unroutable task is never given up: a worker may come any time.
+    expect((await runSweep(at(3 * HOUR))).unroutable).toBe(1);
+    const waiting = await task(api._id);
+    expect(waiting).toMatchObject({ state: 422, retries: 2 });
+    expect(waiting.due).not.toBeNull();
 
     const worker = await workerQueue(key);
     queues.push(worker);
@@ -168,7 +173,41 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
     expect((await worker.next())?.properties.correlationId).toBe(`${id}#2`);
     const late = await handleReplies([reply(id, 1, 200, 'from the lost attempt')], at(6 * HOUR + 2 * SECOND));
     expect(late.outcomes).toEqual(['stale']);
-    expect(await task(id)).toMatchObject({ state: 102, attempt: 2 });
+    expect(await task(id)).toMatchObject({ state: 102, attempt: 2, retries: 1 });
+
+    // Expiries count: past the attempt limit (2) the task is given up, visibly, instead of cycling for ever.
+    expect((await runSweep(at(12 * HOUR + 3 * SECOND))).published).toBe(1);
+    await worker.drain(200);
+    const gaveUp = await runSweep(at(18 * HOUR + 4 * SECOND));
+    expect(gaveUp).toMatchObject({ published: 0, gaveUp: 1 });
+    expect(await task(id)).toMatchObject({ state: 500, due: null });
+    expect((await getTask(id))?.source.task.msg).toBe('No reply within the lease after 2 attempts');
+    expect(await worker.drain(200)).toHaveLength(0);
+  });
+
+  it('picks up tasks the original server left (no bookkeeping) in a runnable state', async () => {
+    const worker = await queueFor('LEGACY');
+    const documentId = await newDocument();
+    const id = taskId(documentId, worker.key);
+    await client.index({
+      index: index(),
+      id,
+      routing: documentId,
+      body: {
+        task: { key: worker.key, state: 205, msg: 'Manual reset', priority: 1 },
+        role: { name: 'task', parent: documentId },
+        created_at: '2023-06-16T15:13:01',
+        updated_at: '2023-06-16T15:13:01',
+      },
+    });
+    const report = await runSweep(at(7 * HOUR));
+    expect(report.published).toBe(1);
+    const message = await worker.next();
+    expect(message?.properties.correlationId).toBe(`${id}#1`);
+    expect(JSON.parse(message?.content.toString() ?? '{}').task).toMatchObject({
+      state: 205,
+      msg: 'Manual reset',
+    });
   });
 
   it('publishes a 412 task once its dependencies are done, even if the fan-out was lost', async () => {
@@ -191,8 +230,9 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
       { hit: dep, doc: { task: { state: 200, msg: 'Success' }, dane: { due_at: null } } },
     ]);
 
-    expect((await runSweep(at(60 * SECOND))).published).toBe(0);
-    const report = await runSweep(at(121 * SECOND));
+    // The 412 backs off like an automatic retry (between 30 and 60 s the first time), then the sweep checks.
+    expect((await runSweep(at(29 * SECOND))).published).toBe(0);
+    const report = await runSweep(at(61 * SECOND));
     expect(report.published).toBe(1);
     expect((await worker.next())?.properties.correlationId).toBe(`${id}#2`);
   });

@@ -315,6 +315,13 @@ describe('worker replies', () => {
     expect(await stateOf(id)).toMatchObject({ state: 200, msg: 'Success' });
   });
 
+  it('accepts any message value, as the original stored it, and ignores unusable dependency entries', async () => {
+    const { id } = await queuedTask('ODDMSG');
+    const report = await handleReplies([reply(id, 1, { state: 500, message: null })]);
+    expect(report.outcomes).toEqual(['applied']);
+    expect(await stateOf(id)).toMatchObject({ state: 500, msg: 'None' });
+  });
+
   it('a reply from an older attempt never overwrites a retried task', async () => {
     const { id, worker } = await queuedTask('STALE');
     const retried = await call(taskAction, 'POST', `/DANE/task/${id}/forceretry`, {
@@ -381,6 +388,8 @@ describe('worker replies', () => {
       }),
     ]);
     expect(await stateOf(id)).toMatchObject({ state: 412 });
+    // A 412 counts like an automatic retry, so a worker that keeps replying 412 is slowed down by the back-off.
+    expect((await getTask(id))?.source.dane).toMatchObject({ retries: 1, waiting_on: [dependency.key] });
     const depId = taskId(documentId, dependency.key);
     const depMessage = await dependency.next();
     expect(depMessage?.properties.correlationId).toBe(`${depId}#1`);
