@@ -217,18 +217,22 @@ async function handlePage(hits: readonly TaskHit[], now: Date, deps: SweepDeps, 
       const current = siblings.find((s) => s.id === hit.id) ?? hit;
       if (current.source.task.state !== TaskState.UNFINISHED_DEPENDENCY) continue;
       const waitingOn = current.source.dane?.waiting_on ?? [];
-      if (waitingOn.every((key) => stateOf(key) === TaskState.SUCCESS)) ready.push(current);
+      // A dependency that does not exist (its creation failed, or someone deleted it) counts as ready too: run
+      // again, the worker names it in its next 412 and it is created then.
+      const settled = (key: string) => {
+        const state = stateOf(key);
+        return state === undefined || state === TaskState.SUCCESS;
+      };
+      if (waitingOn.every(settled)) ready.push(current);
       else later.push(current);
     }
   }
   if (ready.length > 0) count(await deps.publish(ready, 'run', now));
 
-  // Not due any more: look again after the dependency check interval, or never (nothing will make it runnable).
+  // Still waiting: a dependency's success re-runs these at once (fan-out), so the sweep only needs to look again
+  // now and then, in case that was lost. Bookkeeping only: `updated_at` stays the time of the last real change.
   const reschedule = [
-    ...later.map((hit) => ({
-      hit,
-      doc: { dane: { due_at: nowMs + getConfig().tasks.createdGraceMs }, updated_at: stamp },
-    })),
+    ...later.map((hit) => ({ hit, doc: { dane: { due_at: nowMs + getConfig().tasks.retry.maxMs } } })),
     ...idle.map((hit) => ({ hit, doc: { dane: { due_at: null } } })),
   ];
   const results = await deps.update(reschedule);

@@ -237,6 +237,26 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
     expect((await worker.next())?.properties.correlationId).toBe(`${id}#2`);
   });
 
+  it('runs a 412 task again when the dependency it waits on does not exist, so the worker names it anew', async () => {
+    const worker = await queueFor('ORPHANED');
+    const documentId = await newDocument();
+    const { _id: id } = await assignTask(documentId, TaskSpecSchema.parse({ key: worker.key }), at(HOUR));
+    await worker.drain(200);
+    const ghost = uniqueKey('GHOST');
+    await handleReplies([reply(id, 1, 412, 'Unfinished dependencies', { dependencies: [ghost] })], at(HOUR));
+    // The dependency disappears (deleted by someone, or its creation had failed).
+    await client.delete({
+      index: index(),
+      id: taskId(documentId, ghost),
+      routing: documentId,
+      refresh: 'wait_for',
+    });
+
+    const report = await runSweep(at(HOUR + 61 * SECOND));
+    expect(report.published).toBe(1);
+    expect((await worker.next())?.properties.correlationId).toBe(`${id}#2`);
+  });
+
   it('two sweeps at once publish each due task exactly once', async () => {
     const worker = await queueFor('TWICE');
     const spec = TaskSpecSchema.parse({ key: worker.key });
