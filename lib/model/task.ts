@@ -31,6 +31,13 @@ export const TaskBookkeepingSchema = z.object({
   last_error: z.string().nullish(),
   /** Dependency keys a 412 task waits for, so a dependency that fails for good can release it. */
   waiting_on: z.array(z.string()).nullish(),
+  /**
+   * A random token per claim, carried in the correlation id beside the attempt: a task deleted and assigned again
+   * starts counting attempts anew, and a reply to the old incarnation's message must not pass for the new one's.
+   */
+  claim: z.string().nullish(),
+  /** The attempt whose publish was not confirmed: the message may still have reached a worker, so its reply counts. */
+  unconfirmed: z.number().int().nullish(),
 });
 export type TaskBookkeeping = z.infer<typeof TaskBookkeepingSchema>;
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { getBroker } from '../broker/connection.ts';
 import { type OutgoingMessage, publishMessages } from '../broker/publisher.ts';
 import { getConfig } from '../config.ts';
@@ -49,12 +50,21 @@ export type ClaimOutcome =
 /** How long a claimed task may wait for its publish to be confirmed before the sweep takes it over. */
 export const PUBLISH_GRACE_MS = 2 * 60_000;
 
-export const correlationIdOf = (taskId: string, attempt: number) => `${taskId}#${attempt}`;
+/** `<task id>#<attempt>.<claim token>`; Python workers copy it into their reply unchanged. */
+export const correlationIdOf = (taskId: string, attempt: number, claim: string) =>
+  `${taskId}#${attempt}.${claim}`;
 
-export function parseCorrelationId(value: string): { taskId: string; attempt: number | undefined } {
-  const match = /^(.+)#(\d+)$/.exec(value);
-  if (!match) return { taskId: value, attempt: undefined };
-  return { taskId: match[1] as string, attempt: Number(match[2]) };
+export interface Correlation {
+  taskId: string;
+  /** Absent for a bare task id (a message published by the original server). */
+  attempt: number | undefined;
+  claim: string | undefined;
+}
+
+export function parseCorrelationId(value: string): Correlation {
+  const match = /^(.+)#(\d+)(?:\.([0-9a-z]+))?$/.exec(value);
+  if (!match) return { taskId: value, attempt: undefined, claim: undefined };
+  return { taskId: match[1] as string, attempt: Number(match[2]), claim: match[3] };
 }
 
 /** The document part of a task message, as Python's `Document.to_json` writes it. */
@@ -117,25 +127,34 @@ export async function claimAndPublish(
   const { leaseMs } = getConfig().tasks;
   const claims = claimable.map((hit) => {
     const attempt = (hit.source.dane?.attempt ?? 0) + 1;
+    const claim = randomBytes(4).toString('hex');
     const source: StoredTask = {
       ...hit.source,
       task: { ...hit.source.task, state: TaskState.QUEUED, msg: 'Queued' },
       updated_at: stamp,
       // Due again soon unless the publish is confirmed (then the due time moves to the end of the lease): if this
       // process dies between claim and confirm, the sweep republishes within minutes, not after hours.
-      dane: { ...hit.source.dane, attempt, due_at: nowMs + PUBLISH_GRACE_MS, last_error: null },
+      dane: {
+        ...hit.source.dane,
+        attempt,
+        claim,
+        unconfirmed: null,
+        due_at: nowMs + PUBLISH_GRACE_MS,
+        last_error: null,
+      },
     };
-    return { hit, attempt, source };
+    return { hit, attempt, claim, source };
   });
   const claimResults = await replaceTasksIfUnchanged(claims);
 
-  const won: Array<{ hit: TaskHit; attempt: number; seqNo: number; primaryTerm: number }> = [];
+  const won: Array<{ hit: TaskHit; attempt: number; claim: string; seqNo: number; primaryTerm: number }> = [];
   claims.forEach((claim, i) => {
     const result = claimResults[i];
     if (result?.status === 'ok') {
       won.push({
         hit: claim.hit,
         attempt: claim.attempt,
+        claim: claim.claim,
         seqNo: result.seqNo,
         primaryTerm: result.primaryTerm,
       });
@@ -148,11 +167,11 @@ export async function claimAndPublish(
   if (won.length === 0) return outcomes;
 
   // The message carries the task as it was before the claim (state 201/205/412/...), as the original sent it.
-  const messages: OutgoingMessage[] = won.map(({ hit, attempt }) => {
+  const messages: OutgoingMessage[] = won.map(({ hit, attempt, claim }) => {
     const parent = parents.get(hit.documentId) as ApiDocument;
     return {
       routingKey: routingKeyOf(parent, hit.source.task.key),
-      correlationId: correlationIdOf(hit.id, attempt),
+      correlationId: correlationIdOf(hit.id, attempt, claim),
       priority: hit.source.task.priority ?? 1,
       body: {
         task: taskMessageJson(hit.id, hit.source),
@@ -210,7 +229,7 @@ export async function claimAndPublish(
         doc: {
           task: { state: TaskState.ERROR_PROXY, msg: `Publishing to the message queue failed: ${reason}` },
           updated_at: stamp,
-          dane: { due_at: nowMs + retryDelayMs(retries), last_error: reason },
+          dane: { due_at: nowMs + retryDelayMs(retries), last_error: reason, unconfirmed: claim.attempt },
         },
       });
     }

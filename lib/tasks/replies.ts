@@ -72,6 +72,7 @@ interface ParsedReply {
   index: number;
   taskId: string;
   attempt: number | undefined;
+  claim: string | undefined;
   reply: Reply;
 }
 
@@ -81,7 +82,7 @@ function parse(raw: RawReply, index: number, log: Logger): ParsedReply | undefin
     log.warn('Poison reply dropped: no correlation id', { body: raw.body.slice(0, 500) });
     return undefined;
   }
-  const { taskId, attempt } = parseCorrelationId(correlationId);
+  const { taskId, attempt, claim } = parseCorrelationId(correlationId);
   let value: unknown;
   try {
     value = decode(raw.body);
@@ -98,15 +99,24 @@ function parse(raw: RawReply, index: number, log: Logger): ParsedReply | undefin
     });
     return undefined;
   }
-  return { index, taskId, attempt, reply: parsed.data };
+  return { index, taskId, attempt, claim, reply: parsed.data };
 }
 
 /** Whether a reply answers the attempt that is in flight now. */
-function verdict(hit: TaskHit, attempt: number | undefined): 'apply' | 'stale' | 'duplicate' {
-  const current = hit.source.dane?.attempt ?? 0;
+function verdict(
+  hit: TaskHit,
+  item: Pick<ParsedReply, 'attempt' | 'claim'>,
+): 'apply' | 'stale' | 'duplicate' {
+  const dane = hit.source.dane ?? {};
+  const current = dane.attempt ?? 0;
   // A bare task id (a message published by another server) has no attempt: accept it while the task is queued.
-  if (attempt !== undefined && attempt !== current) return 'stale';
-  return hit.source.task.state === TaskState.QUEUED ? 'apply' : 'duplicate';
+  if (item.attempt !== undefined && item.attempt !== current) return 'stale';
+  // Same attempt number, other claim: the message of an earlier incarnation of this task (deleted, assigned again).
+  if (item.claim !== undefined && dane.claim != null && item.claim !== dane.claim) return 'stale';
+  if (hit.source.task.state === TaskState.QUEUED) return 'apply';
+  // Its publish was not confirmed, yet the message reached a worker after all: the work was done, take the reply.
+  if (item.attempt !== undefined && item.attempt === dane.unconfirmed) return 'apply';
+  return 'duplicate';
 }
 
 function dependencyKeys(reply: Reply): string[] {
@@ -183,7 +193,7 @@ export async function handleReplies(
         log.warn('Reply for an unknown task dropped', { taskId: item.taskId, state: item.reply.state });
         continue;
       }
-      const v = verdict(hit, item.attempt);
+      const v = verdict(hit, item);
       if (v !== 'apply') {
         outcomes[item.index] = v;
         log.info('Reply ignored', { taskId: item.taskId, verdict: v, replyAttempt: item.attempt });
@@ -198,6 +208,7 @@ export async function handleReplies(
           .map((s) => s.source.task.key);
       }
       const doc = stateChange(hit, item.reply, now, unfinished);
+      doc.dane = { ...(doc.dane as object), unconfirmed: null };
       // Later replies for the same task in this batch see this one as applied (state no longer 102).
       const next: TaskHit = {
         ...hit,

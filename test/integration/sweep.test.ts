@@ -12,7 +12,7 @@ import { createTasks, getTask, updateTasksIfUnchanged } from '../../lib/store/ta
 import { assignTask, newTaskSource } from '../../lib/tasks/assign.ts';
 import { handleReplies } from '../../lib/tasks/replies.ts';
 import { defaultSweepDeps, type SweepDeps, sweep } from '../../lib/tasks/sweep.ts';
-import { closeAmqp, uniqueKey, type WorkerQueue, workerQueue } from '../support/amqp.ts';
+import { attemptOf, closeAmqp, uniqueKey, type WorkerQueue, workerQueue } from '../support/amqp.ts';
 import { call } from '../support/http.ts';
 
 // An index of this file's own, so the sweep sees only the tasks these tests made, and a short attempt limit.
@@ -96,7 +96,7 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
     expect(await worker.drain(200)).toHaveLength(0);
     const report = await runSweep(at(121 * SECOND));
     expect(report.published).toBe(1);
-    expect((await worker.next())?.properties.correlationId).toBe(`${id}#1`);
+    expect((await worker.next())?.properties.correlationId).toMatch(attemptOf(id, 1));
     expect(await task(id)).toMatchObject({ state: 102, attempt: 1 });
   });
 
@@ -115,7 +115,7 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
     expect(first.due).toBeLessThanOrEqual(T0 + 60 * SECOND);
     expect((await runSweep(at(29 * SECOND))).published).toBe(0);
     expect((await runSweep(at(61 * SECOND))).published).toBe(1);
-    expect((await worker.next())?.properties.correlationId).toBe(`${id}#2`);
+    expect((await worker.next())?.properties.correlationId).toMatch(attemptOf(id, 2));
 
     await handleReplies([reply(id, 2, 502, 'bad input again')], at(61 * SECOND));
     const second = await task(id);
@@ -170,7 +170,7 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
 
     expect((await runSweep(at(1 * HOUR))).published).toBe(0);
     expect((await runSweep(at(6 * HOUR + SECOND))).published).toBe(1);
-    expect((await worker.next())?.properties.correlationId).toBe(`${id}#2`);
+    expect((await worker.next())?.properties.correlationId).toMatch(attemptOf(id, 2));
     const late = await handleReplies([reply(id, 1, 200, 'from the lost attempt')], at(6 * HOUR + 2 * SECOND));
     expect(late.outcomes).toEqual(['stale']);
     expect(await task(id)).toMatchObject({ state: 102, attempt: 2, retries: 1 });
@@ -203,7 +203,7 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
     const report = await runSweep(at(7 * HOUR));
     expect(report.published).toBe(1);
     const message = await worker.next();
-    expect(message?.properties.correlationId).toBe(`${id}#1`);
+    expect(message?.properties.correlationId).toMatch(attemptOf(id, 1));
     expect(JSON.parse(message?.content.toString() ?? '{}').task).toMatchObject({
       state: 205,
       msg: 'Manual reset',
@@ -234,7 +234,7 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
     expect((await runSweep(at(29 * SECOND))).published).toBe(0);
     const report = await runSweep(at(61 * SECOND));
     expect(report.published).toBe(1);
-    expect((await worker.next())?.properties.correlationId).toBe(`${id}#2`);
+    expect((await worker.next())?.properties.correlationId).toMatch(attemptOf(id, 2));
   });
 
   it('runs a 412 task again when the dependency it waits on does not exist, so the worker names it anew', async () => {
@@ -254,7 +254,7 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
 
     const report = await runSweep(at(HOUR + 61 * SECOND));
     expect(report.published).toBe(1);
-    expect((await worker.next())?.properties.correlationId).toBe(`${id}#2`);
+    expect((await worker.next())?.properties.correlationId).toMatch(attemptOf(id, 2));
   });
 
   it('two sweeps at once publish each due task exactly once', async () => {

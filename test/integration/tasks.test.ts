@@ -12,9 +12,9 @@ import { getConfig } from '../../lib/config.ts';
 import { taskId } from '../../lib/model/ids.ts';
 import { ensureIndex } from '../../lib/store/bootstrap.ts';
 import { getStoreClient } from '../../lib/store/client.ts';
-import { getTask } from '../../lib/store/tasks.ts';
+import { getTask, updateTasksIfUnchanged } from '../../lib/store/tasks.ts';
 import { handleReplies } from '../../lib/tasks/replies.ts';
-import { closeAmqp, uniqueKey, type WorkerQueue, workerQueue } from '../support/amqp.ts';
+import { attemptOf, closeAmqp, uniqueKey, type WorkerQueue, workerQueue } from '../support/amqp.ts';
 import { call } from '../support/http.ts';
 
 const client = getStoreClient();
@@ -82,7 +82,7 @@ describe('POST /DANE/task (single)', () => {
     expect(message?.fields.exchange).toBe('DANE-exchange');
     expect(message?.properties).toMatchObject({
       replyTo: 'DANE-response-queue',
-      correlationId: `${id}#1`,
+      correlationId: expect.stringMatching(attemptOf(id, 1)),
       priority: 3,
       deliveryMode: 2,
     });
@@ -328,12 +328,55 @@ describe('worker replies', () => {
       pathParameters: { task_id: id, action: 'forceretry' },
     });
     expect(retried.body).toMatchObject({ state: 102 });
-    expect((await worker.next())?.properties.correlationId).toBe(`${id}#2`);
+    expect((await worker.next())?.properties.correlationId).toMatch(attemptOf(id, 2));
     const stale = await handleReplies([reply(id, 1, { state: 500, message: 'from the first attempt' })]);
     expect(stale.outcomes).toEqual(['stale']);
     expect(await stateOf(id)).toMatchObject({ state: 102, attempt: 2 });
     await handleReplies([reply(id, 2, { state: '200', message: 'ok' })]);
     expect(await stateOf(id)).toMatchObject({ state: 200 });
+  });
+
+  it('a reply to the message of a deleted task does not pass for the reply to the same key assigned again', async () => {
+    const worker = await queueFor('AGAIN');
+    const documentId = await newDocumentInIndex();
+    const id = taskId(documentId, worker.key);
+    await call(taskCreate, 'POST', '/DANE/task', { body: { document_id: documentId, key: worker.key } });
+    const old = (await worker.next())?.properties.correlationId as string;
+    await call(taskDelete, 'DELETE', `/DANE/task/${id}`, { pathParameters: { task_id: id } });
+    await call(taskCreate, 'POST', '/DANE/task', { body: { document_id: documentId, key: worker.key } });
+    const fresh = (await worker.next())?.properties.correlationId as string;
+    expect(old).toMatch(attemptOf(id, 1));
+    expect(fresh).toMatch(attemptOf(id, 1));
+    expect(fresh).not.toBe(old);
+
+    const late = await handleReplies([
+      { correlationId: old, body: JSON.stringify({ state: 500, message: 'old' }) },
+    ]);
+    expect(late.outcomes).toEqual(['stale']);
+    const current = await handleReplies([
+      { correlationId: fresh, body: JSON.stringify({ state: 200, message: 'ok' }) },
+    ]);
+    expect(current.outcomes).toEqual(['applied']);
+    expect(await stateOf(id)).toMatchObject({ state: 200, msg: 'ok' });
+  });
+
+  it('takes the reply to an attempt whose publish was not confirmed, since the message may have arrived', async () => {
+    const { id } = await queuedTask('UNCONFIRMED');
+    const hit = await getTask(id);
+    if (!hit) throw new Error('task missing');
+    // What claimAndPublish records when the broker did not confirm attempt 1.
+    await updateTasksIfUnchanged([
+      {
+        hit,
+        doc: {
+          task: { state: 503, msg: 'Publishing to the message queue failed: timeout' },
+          dane: { unconfirmed: 1 },
+        },
+      },
+    ]);
+    const report = await handleReplies([reply(id, 1, { state: 200, message: 'done anyway' })]);
+    expect(report.outcomes).toEqual(['applied']);
+    expect(await stateOf(id)).toMatchObject({ state: 200, msg: 'done anyway' });
   });
 
   it('records and drops poison replies without failing the good ones in the batch', async () => {
@@ -365,7 +408,7 @@ describe('worker replies', () => {
     for (const response of responses) expect(response.status).toBe(200);
     const messages = await worker.drain(1_000);
     expect(messages).toHaveLength(1);
-    expect(messages[0]?.properties.correlationId).toBe(`${id}#2`);
+    expect(messages[0]?.properties.correlationId).toMatch(attemptOf(id, 2));
   });
 
   it('reset puts the task back to 201 "Reset" without publishing', async () => {
@@ -392,11 +435,11 @@ describe('worker replies', () => {
     expect((await getTask(id))?.source.dane).toMatchObject({ retries: 1, waiting_on: [dependency.key] });
     const depId = taskId(documentId, dependency.key);
     const depMessage = await dependency.next();
-    expect(depMessage?.properties.correlationId).toBe(`${depId}#1`);
+    expect(depMessage?.properties.correlationId).toMatch(attemptOf(depId, 1));
 
     await handleReplies([reply(depId, 1, { state: 200, message: 'Success' })]);
     const rerun = await worker.next();
-    expect(rerun?.properties.correlationId).toBe(`${id}#2`);
+    expect(rerun?.properties.correlationId).toMatch(attemptOf(id, 2));
     expect(JSON.parse(rerun?.content.toString() ?? '{}').task.state).toBe(412);
     await handleReplies([reply(id, 2, { state: 200, message: 'Success' })]);
     expect(await stateOf(id)).toMatchObject({ state: 200 });

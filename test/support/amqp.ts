@@ -70,3 +70,6 @@ export async function closeAmqp(): Promise<void> {
   connection = undefined;
   channel = undefined;
 }
+
+/** The correlation id of attempt `n` of a task: `<id>#<n>.<claim token>`. */
+export const attemptOf = (id: string, n: number) => new RegExp(`^${id}#${n}\\.[0-9a-f]+$`);
