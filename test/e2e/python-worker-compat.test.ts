@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getConfig } from '../../lib/config.ts';
 import { documentId, taskId } from '../../lib/model/ids.ts';
+import { attemptOf } from '../support/amqp.ts';
 import { type Offline, startOffline } from '../support/offline.ts';
 import {
   ensurePythonVenv,
@@ -138,8 +139,8 @@ describe('real Python workers (dane 0.4.3) through the HTTP API of serverless-of
       priority: 3,
       delivery_mode: 2,
     });
-    // The worker copies the correlation id into its reply verbatim; the server may append an attempt number.
-    expect(message.properties.correlation_id).toMatch(new RegExp(`^${id}(#\\d+)?$`));
+    // The worker copies the correlation id (`<task id>#<attempt>.<claim token>`) into its reply verbatim.
+    expect(message.properties.correlation_id).toMatch(attemptOf(id, 1));
 
     const reply = await worker.waitForReply(message.properties.correlation_id as string);
     expect(reply.reply).toEqual({ state: 200, message: 'Success' });
