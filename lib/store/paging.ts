@@ -13,6 +13,8 @@ export interface SearchHit {
   _routing?: string;
   _source?: unknown;
   sort?: SortValues;
+  _seq_no?: number;
+  _primary_term?: number;
 }
 
 interface SearchBody {
@@ -50,6 +52,10 @@ export interface PageRequest {
   source?: unknown;
   /** Count every match (exact `total`); costs a little, so only the first page of a listing asks for it. */
   trackTotal?: boolean;
+  /** Search one shard routing only (children of one document). */
+  routing?: string | undefined;
+  /** Return each hit's `_seq_no`/`_primary_term`, for conditional writes of what was read. */
+  versions?: boolean;
 }
 
 export interface Page {
@@ -60,6 +66,7 @@ export interface Page {
 export async function searchPage(client: Client, request: PageRequest): Promise<Page> {
   const response = await client.search({
     index: request.index,
+    ...(request.routing ? { routing: request.routing } : {}),
     body: {
       query: request.query,
       sort: request.sort,
@@ -67,6 +74,7 @@ export async function searchPage(client: Client, request: PageRequest): Promise<
       track_total_hits: request.trackTotal === true,
       ...(request.after ? { search_after: request.after } : {}),
       ...(request.source !== undefined ? { _source: request.source } : {}),
+      ...(request.versions ? { seq_no_primary_term: true } : {}),
     },
   } as never);
   const body = response.body as unknown as SearchBody;

@@ -3,7 +3,7 @@ import { getConfig } from '../config.ts';
 import { type StoredTask, StoredTaskSchema } from '../model/task.ts';
 import { ensureIndex } from './bootstrap.ts';
 import { withStore } from './client.ts';
-import { decodeCursor, encodeCursor, type SortValues } from './paging.ts';
+import { decodeCursor, encodeCursor, type SortValues, searchPage } from './paging.ts';
 
 /**
  * Task persistence. Every read returns the sequence number and primary term with the source, because every
@@ -141,23 +141,18 @@ export function updateTasksIfUnchanged(
   updates: readonly ConditionalUpdate[],
   refresh: 'wait_for' | false = false,
 ) {
-  const lines: unknown[] = [];
-  for (const { hit, doc } of updates) {
-    lines.push(
-      {
-        update: {
-          _index: index(),
-          _id: hit.id,
-          routing: hit.documentId,
-          if_seq_no: hit.seqNo,
-          if_primary_term: hit.primaryTerm,
-        },
-      },
-      { doc },
-    );
-  }
+  const lines = updates.flatMap(({ hit, doc }) => [{ update: ifUnchanged(hit) }, { doc }]);
   return bulk('update tasks', lines, refresh);
 }
+
+/** The bulk action metadata that makes a write conditional on the version that was read. */
+const ifUnchanged = (hit: Pick<TaskHit, 'id' | 'documentId' | 'seqNo' | 'primaryTerm'>) => ({
+  _index: index(),
+  _id: hit.id,
+  routing: hit.documentId,
+  if_seq_no: hit.seqNo,
+  if_primary_term: hit.primaryTerm,
+});
 
 export interface TaskPage {
   hits: TaskHit[];
@@ -177,21 +172,7 @@ export function replaceTasksIfUnchanged(
   }>,
   refresh: 'wait_for' | false = false,
 ) {
-  const lines: unknown[] = [];
-  for (const { hit, source } of replacements) {
-    lines.push(
-      {
-        index: {
-          _index: index(),
-          _id: hit.id,
-          routing: hit.documentId,
-          if_seq_no: hit.seqNo,
-          if_primary_term: hit.primaryTerm,
-        },
-      },
-      source,
-    );
-  }
+  const lines = replacements.flatMap(({ hit, source }) => [{ index: ifUnchanged(hit) }, source]);
   return bulk('replace tasks', lines, refresh);
 }
 
@@ -214,26 +195,20 @@ export async function searchTasks(
   },
 ): Promise<TaskPage> {
   return store('search tasks', async (client) => {
-    const sort = [...(options.sort ?? []), { _id: 'asc' }];
-    const response = await client.search({
+    const page = await searchPage(client, {
       index: index(),
-      ...(options.routing ? { routing: options.routing } : {}),
-      body: {
-        query,
-        size: options.size,
-        sort,
-        seq_no_primary_term: true,
-        track_total_hits: true,
-        ...(options.after ? { search_after: options.after } : {}),
-      } as Record<string, unknown>,
+      query,
+      sort: [...(options.sort ?? []), { _id: 'asc' }],
+      size: options.size,
+      after: options.after as SortValues | undefined,
+      routing: options.routing,
+      versions: true,
+      trackTotal: true,
     });
-    const body = response.body as { hits: { total: { value: number }; hits: RawHit[] } };
-    const raw = body.hits.hits;
-    const hits = raw.map(toTaskHit).filter((h): h is TaskHit => h !== undefined);
-    const last = raw[raw.length - 1];
-    const next =
-      raw.length === options.size && last?.sort ? encodeCursor(last.sort as SortValues) : undefined;
-    return { hits, total: body.hits.total.value, next };
+    const hits = page.hits.map(toTaskHit).filter((h): h is TaskHit => h !== undefined);
+    const last = page.hits[page.hits.length - 1];
+    const next = page.hits.length === options.size && last?.sort ? encodeCursor(last.sort) : undefined;
+    return { hits, total: page.total ?? 0, next };
   });
 }
 

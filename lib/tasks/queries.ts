@@ -6,7 +6,7 @@ import { type ApiTask, TaskState, toApiTask } from '../model/task.ts';
 import { ensureIndex } from '../store/bootstrap.ts';
 import { withStore } from '../store/client.ts';
 import { getDocuments } from '../store/documents.ts';
-import { encodeCursor, type SortValues } from '../store/paging.ts';
+import { encodeCursor, type SortValues, searchPage } from '../store/paging.ts';
 import { decodeTaskCursor, getTask, searchTasks } from '../store/tasks.ts';
 
 /** Read side of the task routes: listings page with an opaque cursor instead of the original's silent caps. */
@@ -22,7 +22,7 @@ export interface PageParams {
   cursor?: string | undefined;
 }
 
-function after(cursor: string | undefined): unknown[] | undefined {
+function after(cursor: string | undefined): SortValues | undefined {
   if (cursor === undefined) return undefined;
   const values = decodeTaskCursor(cursor);
   if (!values)
@@ -81,27 +81,21 @@ export async function tasksOfCreator(
 async function searchResults(query: Record<string, unknown>, page: PageParams): Promise<Paged<ApiResult>> {
   await ensureIndex();
   return withStore('search results', async (client) => {
-    const response = await client.search({
+    const { hits, total } = await searchPage(client, {
       index: getConfig().opensearch.index,
-      body: {
-        query,
-        size: page.limit,
-        sort: [{ _id: 'asc' }],
-        track_total_hits: true,
-        ...(page.cursor ? { search_after: after(page.cursor) } : {}),
-      } as Record<string, unknown>,
+      query,
+      sort: [{ _id: 'asc' }],
+      size: page.limit,
+      after: after(page.cursor),
+      trackTotal: true,
     });
-    const body = response.body as {
-      hits: { total: { value: number }; hits: Array<{ _id: string; _source?: unknown; sort?: unknown[] }> };
-    };
-    const raw = body.hits.hits;
-    const items = raw.flatMap((hit) => {
+    const items = hits.flatMap((hit) => {
       const parsed = StoredResultSchema.safeParse(hit._source);
       return parsed.success ? [toApiResult(hit._id, parsed.data)] : [];
     });
-    const last = raw[raw.length - 1];
-    const next = raw.length === page.limit && last?.sort ? encodeCursor(last.sort as SortValues) : undefined;
-    return { items, total: body.hits.total.value, next };
+    const last = hits[hits.length - 1];
+    const next = hits.length === page.limit && last?.sort ? encodeCursor(last.sort) : undefined;
+    return { items, total: total ?? 0, next };
   });
 }
 
