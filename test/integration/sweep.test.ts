@@ -13,6 +13,7 @@ import { assignTask, newTaskSource } from '../../lib/tasks/assign.ts';
 import { handleReplies } from '../../lib/tasks/replies.ts';
 import { defaultSweepDeps, type SweepDeps, sweep } from '../../lib/tasks/sweep.ts';
 import { attemptOf, closeAmqp, uniqueKey, type WorkerQueue, workerQueue } from '../support/amqp.ts';
+import { indexTestDocument } from '../support/documents.ts';
 import { call } from '../support/http.ts';
 
 // An index of this file's own, so the sweep sees only the tasks these tests made, and a short attempt limit.
@@ -34,22 +35,6 @@ const runSweep = async (now: Date) => {
   await refresh();
   return sweep(now, deps);
 };
-
-async function newDocument(): Promise<string> {
-  const id = randomUUID().replace(/-/g, '').padEnd(40, '0').slice(0, 40);
-  await client.index({
-    index: index(),
-    id,
-    body: {
-      target: { id: `T-${id.slice(0, 8)}`, url: 'http://example.org/a.mp4', type: 'Video' },
-      creator: { id: 'SWEEP', type: 'Organization' },
-      created_at: '2030-01-01T00:00:00',
-      updated_at: '2030-01-01T00:00:00',
-      role: 'document',
-    },
-  });
-  return id;
-}
 
 async function queueFor(prefix: string) {
   const queue = await workerQueue(uniqueKey(prefix));
@@ -87,7 +72,7 @@ afterAll(async () => {
 describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
   it('publishes a 201 task that nobody published, once its grace period is over', async () => {
     const worker = await queueFor('LEFT');
-    const documentId = await newDocument();
+    const documentId = await indexTestDocument({ creator: 'SWEEP', refresh: false });
     const spec = TaskSpecSchema.parse({ key: worker.key });
     const id = taskId(documentId, worker.key);
     await createTasks([{ id, documentId, source: newTaskSource(spec, documentId, at(0)) }]);
@@ -102,7 +87,7 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
 
   it('retries 502/503 with exponential back-off up to the attempt limit, then leaves it visible', async () => {
     const worker = await queueFor('FLAKY');
-    const documentId = await newDocument();
+    const documentId = await indexTestDocument({ creator: 'SWEEP', refresh: false });
     const api = await assignTask(documentId, TaskSpecSchema.parse({ key: worker.key }), at(0));
     const id = api._id;
     await worker.drain(200);
@@ -139,7 +124,7 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
   });
 
   it('publishes an unroutable (422) task once a queue is bound for its routing key', async () => {
-    const documentId = await newDocument();
+    const documentId = await indexTestDocument({ creator: 'SWEEP', refresh: false });
     const key = uniqueKey('LATE');
     const api = await assignTask(documentId, TaskSpecSchema.parse({ key }), at(0));
     expect(api).toMatchObject({ state: 422, msg: 'Unroutable task' });
@@ -164,7 +149,7 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
 
   it("republishes a task whose lease expired as a new attempt; the old attempt's reply is then ignored", async () => {
     const worker = await queueFor('LEASE');
-    const documentId = await newDocument();
+    const documentId = await indexTestDocument({ creator: 'SWEEP', refresh: false });
     const { _id: id } = await assignTask(documentId, TaskSpecSchema.parse({ key: worker.key }), at(0));
     await worker.drain(200);
 
@@ -187,7 +172,7 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
 
   it('picks up tasks the original server left (no bookkeeping) in a runnable state', async () => {
     const worker = await queueFor('LEGACY');
-    const documentId = await newDocument();
+    const documentId = await indexTestDocument({ creator: 'SWEEP', refresh: false });
     const id = taskId(documentId, worker.key);
     await client.index({
       index: index(),
@@ -213,7 +198,7 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
   it('publishes a 412 task once its dependencies are done, even if the fan-out was lost', async () => {
     const worker = await queueFor('WAITS');
     const dependency = await queueFor('NEEDED');
-    const documentId = await newDocument();
+    const documentId = await indexTestDocument({ creator: 'SWEEP', refresh: false });
     const { _id: id } = await assignTask(documentId, TaskSpecSchema.parse({ key: worker.key }), at(0));
     await worker.drain(200);
     await handleReplies(
@@ -239,7 +224,7 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
 
   it('runs a 412 task again when the dependency it waits on does not exist, so the worker names it anew', async () => {
     const worker = await queueFor('ORPHANED');
-    const documentId = await newDocument();
+    const documentId = await indexTestDocument({ creator: 'SWEEP', refresh: false });
     const { _id: id } = await assignTask(documentId, TaskSpecSchema.parse({ key: worker.key }), at(HOUR));
     await worker.drain(200);
     const ghost = uniqueKey('GHOST');
@@ -262,7 +247,7 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
     const spec = TaskSpecSchema.parse({ key: worker.key });
     const tasks = [];
     for (let i = 0; i < 30; i += 1) {
-      const documentId = await newDocument();
+      const documentId = await indexTestDocument({ creator: 'SWEEP', refresh: false });
       tasks.push({
         id: taskId(documentId, worker.key),
         documentId,
@@ -281,7 +266,7 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
     const spec = TaskSpecSchema.parse({ key: worker.key });
     const tasks = [];
     for (let i = 0; i < 5; i += 1) {
-      const documentId = await newDocument();
+      const documentId = await indexTestDocument({ creator: 'SWEEP', refresh: false });
       tasks.push({
         id: taskId(documentId, worker.key),
         documentId,
@@ -314,7 +299,7 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
     await createTasks(finished);
     const due = [];
     for (let i = 0; i < 3; i += 1) {
-      const documentId = await newDocument();
+      const documentId = await indexTestDocument({ creator: 'SWEEP', refresh: false });
       due.push({
         id: taskId(documentId, worker.key),
         documentId,
@@ -332,7 +317,7 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
     const worker = await queueFor('MASS');
     const ids: string[] = [];
     for (let i = 0; i < 4; i += 1) {
-      const documentId = await newDocument();
+      const documentId = await indexTestDocument({ creator: 'SWEEP', refresh: false });
       const { _id } = await assignTask(documentId, TaskSpecSchema.parse({ key: worker.key }), at(0));
       ids.push(_id);
     }

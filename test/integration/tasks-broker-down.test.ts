@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { handler as taskCreate } from '../../functions/http/task-create.ts';
 import { closeBroker } from '../../lib/broker/connection.ts';
@@ -9,6 +8,7 @@ import { getStoreClient } from '../../lib/store/client.ts';
 import { getTask } from '../../lib/store/tasks.ts';
 import { defaultSweepDeps, sweep } from '../../lib/tasks/sweep.ts';
 import { attemptOf, closeAmqp, uniqueKey, workerQueue } from '../support/amqp.ts';
+import { indexTestDocument } from '../support/documents.ts';
 import { call } from '../support/http.ts';
 
 const rabbit = (action: 'start' | 'stop') =>
@@ -24,17 +24,7 @@ describe('POST /DANE/task while RabbitMQ is down', () => {
   it('keeps the task (201, nothing claimed) and the sweep publishes it once the broker is back', async () => {
     await ensureIndex();
     const key = uniqueKey('OUTAGE');
-    const documentId = randomUUID().replace(/-/g, '');
-    await getStoreClient().index({
-      index: getConfig().opensearch.index,
-      id: documentId,
-      body: {
-        target: { id: documentId, url: 'http://x/y', type: 'Sound' },
-        creator: { id: 'O', type: 'Human' },
-        role: 'document',
-      },
-      refresh: 'wait_for',
-    });
+    const documentId = await indexTestDocument({ type: 'Sound' });
 
     rabbit('stop');
     const response = await call(taskCreate, 'POST', '/DANE/task', { body: { document_id: documentId, key } });

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as taskAction } from '../../functions/http/task-action.ts';
 import { handler as taskCreate } from '../../functions/http/task-create.ts';
@@ -15,28 +14,12 @@ import { getStoreClient } from '../../lib/store/client.ts';
 import { getTask, updateTasksIfUnchanged } from '../../lib/store/tasks.ts';
 import { handleReplies } from '../../lib/tasks/replies.ts';
 import { attemptOf, closeAmqp, uniqueKey, type WorkerQueue, workerQueue } from '../support/amqp.ts';
+import { indexTestDocument } from '../support/documents.ts';
 import { call } from '../support/http.ts';
 
 const client = getStoreClient();
 const index = getConfig().opensearch.index;
 const queues: WorkerQueue[] = [];
-
-async function newDocumentInIndex(type = 'Video'): Promise<string> {
-  const id = randomUUID().replace(/-/g, '').padEnd(40, '0').slice(0, 40);
-  await client.index({
-    index,
-    id,
-    body: {
-      target: { id: `T-${id.slice(0, 6)}`, url: 'http://example.org/v.mp4', type },
-      creator: { id: 'TESTS', type: 'Organization' },
-      created_at: '2026-01-01T00:00:00',
-      updated_at: '2026-01-01T00:00:00',
-      role: 'document',
-    },
-    refresh: 'wait_for',
-  });
-  return id;
-}
 
 async function queueFor(prefix: string): Promise<WorkerQueue> {
   const queue = await workerQueue(uniqueKey(prefix));
@@ -67,7 +50,7 @@ afterAll(async () => {
 describe('POST /DANE/task (single)', () => {
   it('registers, publishes with the original message shape and properties, and answers 201', async () => {
     const worker = await queueFor('ASR');
-    const documentId = await newDocumentInIndex('Sound');
+    const documentId = await indexTestDocument({ type: 'Sound' });
     const response = await call(taskCreate, 'POST', '/DANE/task', {
       body: { document_id: documentId, key: worker.key.toLowerCase(), priority: 3, lang: 'nl' },
     });
@@ -110,7 +93,7 @@ describe('POST /DANE/task (single)', () => {
 
   it('folds the nested form, clamps priority and takes a lone "args" key as the args', async () => {
     const worker = await queueFor('NESTED');
-    const documentId = await newDocumentInIndex();
+    const documentId = await indexTestDocument();
     const response = await call(taskCreate, 'POST', '/DANE/task', {
       body: { document_id: documentId, task: { key: worker.key, priority: 42, args: { model: 'large' } } },
     });
@@ -145,7 +128,7 @@ describe('POST /DANE/task (single)', () => {
     });
     expect(missing.status).toBe(404);
     const worker = await queueFor('DUP');
-    const documentId = await newDocumentInIndex();
+    const documentId = await indexTestDocument();
     expect(
       (await call(taskCreate, 'POST', '/DANE/task', { body: { document_id: documentId, key: worker.key } }))
         .status,
@@ -160,7 +143,7 @@ describe('POST /DANE/task (single)', () => {
   });
 
   it('marks a task nobody is bound to as 422 "Unroutable task"', async () => {
-    const documentId = await newDocumentInIndex();
+    const documentId = await indexTestDocument();
     const key = uniqueKey('NOBODY');
     const response = await call(taskCreate, 'POST', '/DANE/task', { body: { document_id: documentId, key } });
     expect(response.status).toBe(201);
@@ -181,8 +164,8 @@ describe('POST /DANE/task (single)', () => {
 describe('POST /DANE/task (batch)', () => {
   it('accounts for every document id in success or failed', async () => {
     const worker = await queueFor('BATCH');
-    const a = await newDocumentInIndex();
-    const b = await newDocumentInIndex();
+    const a = await indexTestDocument();
+    const b = await indexTestDocument();
     await call(taskCreate, 'POST', '/DANE/task', { body: { document_id: a, key: worker.key } });
     await worker.drain(200);
     const response = await call(taskCreate, 'POST', '/DANE/task', {
@@ -204,7 +187,7 @@ describe('POST /DANE/task (batch)', () => {
 describe('task routes', () => {
   it('GET task, its document, its results; DELETE removes task and results', async () => {
     const worker = await queueFor('READ');
-    const documentId = await newDocumentInIndex();
+    const documentId = await indexTestDocument();
     await call(taskCreate, 'POST', '/DANE/task', { body: { document_id: documentId, key: worker.key } });
     const id = taskId(documentId, worker.key);
 
@@ -260,7 +243,7 @@ describe('task routes', () => {
   });
 
   it('GET /DANE/task pages through all unfinished tasks with a cursor', async () => {
-    const documentId = await newDocumentInIndex();
+    const documentId = await indexTestDocument();
     for (let i = 0; i < 3; i += 1) {
       await call(taskCreate, 'POST', '/DANE/task', {
         body: { document_id: documentId, key: uniqueKey('LIST') },
@@ -299,7 +282,7 @@ describe('task routes', () => {
 describe('worker replies', () => {
   async function queuedTask(prefix: string) {
     const worker = await queueFor(prefix);
-    const documentId = await newDocumentInIndex();
+    const documentId = await indexTestDocument();
     await call(taskCreate, 'POST', '/DANE/task', { body: { document_id: documentId, key: worker.key } });
     await worker.drain(200);
     return { worker, documentId, id: taskId(documentId, worker.key) };
@@ -338,7 +321,7 @@ describe('worker replies', () => {
 
   it('a reply to the message of a deleted task does not pass for the reply to the same key assigned again', async () => {
     const worker = await queueFor('AGAIN');
-    const documentId = await newDocumentInIndex();
+    const documentId = await indexTestDocument();
     const id = taskId(documentId, worker.key);
     await call(taskCreate, 'POST', '/DANE/task', { body: { document_id: documentId, key: worker.key } });
     const old = (await worker.next())?.properties.correlationId as string;

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as workersList } from '../../functions/http/workers-list.ts';
@@ -11,6 +10,7 @@ import { getStoreClient } from '../../lib/store/client.ts';
 import { assignTask } from '../../lib/tasks/assign.ts';
 import { handleReplies } from '../../lib/tasks/replies.ts';
 import { uniqueKey } from '../support/amqp.ts';
+import { indexTestDocument } from '../support/documents.ts';
 import { call } from '../support/http.ts';
 
 const client = getStoreClient();
@@ -77,16 +77,7 @@ describe('GET /DANE/workers/{task_key}', () => {
     await channel.bindQueue(key, getConfig().amqp.exchange, `#.${key}`);
     const ids: string[] = [];
     for (let i = 0; i < 5; i += 1) {
-      const documentId = randomUUID().replace(/-/g, '');
-      await client.index({
-        index: getConfig().opensearch.index,
-        id: documentId,
-        body: {
-          target: { id: documentId, url: 'http://x/y', type: 'Text' },
-          creator: { id: 'W', type: 'Human' },
-          role: 'document',
-        },
-      });
+      const documentId = await indexTestDocument({ type: 'Text', refresh: false });
       ids.push((await assignTask(documentId, TaskSpecSchema.parse({ key })))._id);
     }
     await channel.deleteQueue(key);
