@@ -87,7 +87,7 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
   const lambdaEndpoint = `http://127.0.0.1:${lambdaPort}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    DANE_INDEX: 'dane-test-index',
+    DANE_INDEX: process.env.DANE_INDEX ?? 'dane-test-index',
     // The AWS SDK refuses to sign without credentials, even against serverless-offline.
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
