@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
 # Local RabbitMQ broker (Debian's rabbitmq-server) for tests and local dev.
 #   rabbitmq.sh start|stop|status
-# AMQP on 127.0.0.1:${RABBITMQ_NODE_PORT:-5672} (guest/guest), management API on :15672.
+# AMQP on 127.0.0.1:${RABBITMQ_NODE_PORT:-5672} (guest/guest), management API on :${RABBITMQ_MANAGEMENT_PORT:-15672}.
+# A second node beside the default one (the fault suite's): set RABBITMQ_NODENAME (e.g. dane-faults@<host>),
+# RABBITMQ_NODE_PORT and RABBITMQ_MANAGEMENT_PORT; its data and logs are kept apart by node name.
 set -euo pipefail
 # shellcheck source=lib.sh
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 START_TIMEOUT=${RABBITMQ_START_TIMEOUT:-90}
 AMQP_PORT=$(rabbitmq_port)
-MGMT_PORT=15672
+MGMT_PORT=${RABBITMQ_MANAGEMENT_PORT:-15672}
+# Node name: the broker's default (rabbit@<host>) unless RABBITMQ_NODENAME is set. The CLI tools get it with -n.
+NODE_ARGS=()
+if [ -n "${RABBITMQ_NODENAME:-}" ]; then
+  NODE_ARGS=(-n "$RABBITMQ_NODENAME")
+  # Each node needs its own distribution port (the default is derived from the AMQP port + 20000).
+  export RABBITMQ_DIST_PORT=${RABBITMQ_DIST_PORT:-$((AMQP_PORT + 20000))}
+  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="${RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS:-} -rabbitmq_management tcp_config [{port,$MGMT_PORT}]"
+fi
 ENABLED_PLUGINS_FILE=${RABBITMQ_ENABLED_PLUGINS_FILE:-/etc/rabbitmq/enabled_plugins}
 
 installed() { command -v rabbitmq-server >/dev/null 2>&1 && command -v rabbitmqctl >/dev/null 2>&1; }
 
-ping_ok() { installed && timeout 20 rabbitmq-diagnostics -q ping >/dev/null 2>&1; }
+ping_ok() { installed && timeout 20 rabbitmq-diagnostics -q "${NODE_ARGS[@]}" ping >/dev/null 2>&1; }
 
 is_up() { ping_ok && port_open 127.0.0.1 "$AMQP_PORT"; }
 
@@ -64,14 +74,14 @@ start() {
   until ping_ok; do
     if (( SECONDS - t0 >= START_TIMEOUT )); then
       show_logs
-      timeout 30 rabbitmqctl stop >/dev/null 2>&1 || true
+      timeout 30 rabbitmqctl "${NODE_ARGS[@]}" stop >/dev/null 2>&1 || true
       die "rabbitmq did not answer ping within ${START_TIMEOUT}s"
     fi
     sleep 1
   done
-  if ! timeout "$START_TIMEOUT" rabbitmqctl -q await_startup >&2; then
+  if ! timeout "$START_TIMEOUT" rabbitmqctl -q "${NODE_ARGS[@]}" await_startup >&2; then
     show_logs
-    timeout 30 rabbitmqctl stop >/dev/null 2>&1 || true
+    timeout 30 rabbitmqctl "${NODE_ARGS[@]}" stop >/dev/null 2>&1 || true
     die "rabbitmqctl await_startup failed"
   fi
   wait_amqp || { show_logs; die "AMQP port $AMQP_PORT not accepting connections after startup"; }
@@ -82,7 +92,7 @@ start() {
 stop() {
   if ping_ok; then
     log "stopping rabbitmq"
-    timeout 60 rabbitmqctl -q stop >&2 || log "warning: rabbitmqctl stop returned non-zero"
+    timeout 60 rabbitmqctl -q "${NODE_ARGS[@]}" stop >&2 || log "warning: rabbitmqctl stop returned non-zero"
   elif ! port_open 127.0.0.1 "$AMQP_PORT"; then
     log "rabbitmq not running"
     return 0
