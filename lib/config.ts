@@ -141,9 +141,6 @@ export interface Config {
   };
 }
 
-/** Used as the pepper on stage `local` only, so that `npm start` needs no secret; never on a deployed stage. */
-export const LOCAL_DEVELOPMENT_PEPPER = 'dane-local-development-pepper-not-a-secret';
-
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -213,12 +210,26 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   };
 }
 
+/** Used as the pepper on stage `local` only, so that `npm start` needs no secret; never on a deployed stage. */
+export const LOCAL_DEVELOPMENT_PEPPER = 'dane-local-development-pepper-not-a-secret';
+
 function parseAuth(e: z.output<typeof EnvSchema>): Config['auth'] {
   if (e.AUTH_KEYS_INDEX === e.DANE_INDEX) {
     throw new ConfigError('Invalid configuration: AUTH_KEYS_INDEX: must differ from DANE_INDEX');
   }
-  const oidc = [e.AUTH_OIDC_ISSUER, e.AUTH_OIDC_AUDIENCE, e.AUTH_OIDC_JWKS_URL];
-  if (oidc.some((v) => v !== undefined) && oidc.some((v) => v === undefined)) {
+  const { AUTH_OIDC_ISSUER: issuer, AUTH_OIDC_AUDIENCE: audience, AUTH_OIDC_JWKS_URL: jwksUrl } = e;
+  const oidc =
+    issuer !== undefined && audience !== undefined && jwksUrl !== undefined
+      ? {
+          issuer,
+          audience,
+          jwksUrl,
+          scopesClaim: e.AUTH_OIDC_SCOPES_CLAIM,
+          scopePrefix: e.AUTH_OIDC_SCOPE_PREFIX,
+          nameClaim: e.AUTH_OIDC_NAME_CLAIM,
+        }
+      : undefined;
+  if (!oidc && [issuer, audience, jwksUrl].some((value) => value !== undefined)) {
     throw new ConfigError(
       'Invalid configuration: AUTH_OIDC_ISSUER, AUTH_OIDC_AUDIENCE and AUTH_OIDC_JWKS_URL must be set together',
     );
@@ -229,19 +240,7 @@ function parseAuth(e: z.output<typeof EnvSchema>): Config['auth'] {
     pepper: e.AUTH_KEY_PEPPER ?? (e.DANE_STAGE === 'local' ? LOCAL_DEVELOPMENT_PEPPER : undefined),
     keyCacheMs: e.AUTH_KEY_CACHE_MS,
     lastUsedIntervalMs: e.AUTH_LAST_USED_INTERVAL_MS,
-    oidc:
-      e.AUTH_OIDC_ISSUER !== undefined &&
-      e.AUTH_OIDC_AUDIENCE !== undefined &&
-      e.AUTH_OIDC_JWKS_URL !== undefined
-        ? {
-            issuer: e.AUTH_OIDC_ISSUER,
-            audience: e.AUTH_OIDC_AUDIENCE,
-            jwksUrl: e.AUTH_OIDC_JWKS_URL,
-            scopesClaim: e.AUTH_OIDC_SCOPES_CLAIM,
-            scopePrefix: e.AUTH_OIDC_SCOPE_PREFIX,
-            nameClaim: e.AUTH_OIDC_NAME_CLAIM,
-          }
-        : undefined,
+    oidc,
   };
 }
 

@@ -57,7 +57,7 @@ describe('API key format and hashing', () => {
   );
 });
 
-describe('pepper', () => {
+describe('auth settings', () => {
   it('has a development value on stage local only', () => {
     expect(requirePepper(parseConfig({}))).toBe(LOCAL_DEVELOPMENT_PEPPER);
     expect(() => requirePepper(parseConfig({ DANE_STAGE: 'prod' }))).toThrow(
@@ -65,6 +65,14 @@ describe('pepper', () => {
     );
     expect(requirePepper(parseConfig({ DANE_STAGE: 'prod', AUTH_KEY_PEPPER: PEPPER }))).toBe(PEPPER);
     expect(() => parseConfig({ AUTH_KEY_PEPPER: 'short' })).toThrow(ConfigError);
+  });
+
+  it('keeps the key index apart from the DANE index', () => {
+    expect(parseConfig({}).auth.keysIndex).toBe('dane-auth-keys');
+    expect(() => parseConfig({ DANE_INDEX: 'shared', AUTH_KEYS_INDEX: 'shared' })).toThrow(
+      /AUTH_KEYS_INDEX: must differ from DANE_INDEX/,
+    );
+    expect(() => parseConfig({ AUTH_KEYS_INDEX: 'Keys' })).toThrow(/AUTH_KEYS_INDEX/);
   });
 });
 
