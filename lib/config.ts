@@ -60,6 +60,21 @@ const EnvSchema = z.object({
   RETRY_MAX_ATTEMPTS: intFrom(0, 100).default(5),
   RETRY_BASE_MS: intFrom(100, 24 * 3_600_000).default(60_000),
   RETRY_MAX_MS: intFrom(100, 7 * 24 * 3_600_000).default(3_600_000),
+  // --- auth (lib/auth) ---
+  AUTH_MODE: z.enum(['keys', 'none']).default('keys'),
+  AUTH_KEYS_INDEX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a lowercase OpenSearch index name')
+    .default('dane-auth-keys'),
+  AUTH_KEY_PEPPER: z.string().min(32, 'must be at least 32 characters').optional(),
+  AUTH_KEY_CACHE_MS: intFrom(0, 60_000).default(0),
+  AUTH_LAST_USED_INTERVAL_MS: intFrom(1_000, 24 * 3_600_000).default(60_000),
+  AUTH_OIDC_ISSUER: z.string().min(1).optional(),
+  AUTH_OIDC_AUDIENCE: z.string().min(1).optional(),
+  AUTH_OIDC_JWKS_URL: url(['http:', 'https:']).optional(),
+  AUTH_OIDC_SCOPES_CLAIM: z.string().min(1).default('scope'),
+  AUTH_OIDC_SCOPE_PREFIX: z.string().default(''),
+  AUTH_OIDC_NAME_CLAIM: z.string().min(1).default('sub'),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -99,6 +114,30 @@ export interface Config {
     /** How long a 201/205 task may wait for its publisher before the sweep publishes it. */
     createdGraceMs: number;
     retry: { maxAttempts: number; baseMs: number; maxMs: number };
+  };
+  auth: {
+    /** `none` lets every request through: for local experiments only. */
+    mode: 'keys' | 'none';
+    /** Our own small index of hashed API keys; never the DANE index. */
+    keysIndex: string;
+    /** The HMAC key of the stored key hashes; a fixed development value on stage `local` when unset. */
+    pepper: string | undefined;
+    /** How long a verified key record may be reused without reading the store: the bound on revocation. */
+    keyCacheMs: number;
+    /** At most one `lastUsedAt` write per key and container in this interval. */
+    lastUsedIntervalMs: number;
+    /** OIDC bearer tokens, accepted only when an issuer is configured. */
+    oidc:
+      | {
+          issuer: string;
+          audience: string;
+          jwksUrl: string;
+          scopesClaim: string;
+          /** Claim values are our scope names after this prefix is removed, e.g. `dane:` in `dane:read`. */
+          scopePrefix: string;
+          nameClaim: string;
+        }
+      | undefined;
   };
 }
 
@@ -167,6 +206,41 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       createdGraceMs: e.CREATED_GRACE_MS,
       retry: { maxAttempts: e.RETRY_MAX_ATTEMPTS, baseMs: e.RETRY_BASE_MS, maxMs: e.RETRY_MAX_MS },
     },
+    auth: parseAuth(e),
+  };
+}
+
+/** Used as the pepper on stage `local` only, so that `npm start` needs no secret; never on a deployed stage. */
+export const LOCAL_DEVELOPMENT_PEPPER = 'dane-local-development-pepper-not-a-secret';
+
+function parseAuth(e: z.output<typeof EnvSchema>): Config['auth'] {
+  if (e.AUTH_KEYS_INDEX === e.DANE_INDEX) {
+    throw new ConfigError('Invalid configuration: AUTH_KEYS_INDEX: must differ from DANE_INDEX');
+  }
+  const { AUTH_OIDC_ISSUER: issuer, AUTH_OIDC_AUDIENCE: audience, AUTH_OIDC_JWKS_URL: jwksUrl } = e;
+  const oidc =
+    issuer !== undefined && audience !== undefined && jwksUrl !== undefined
+      ? {
+          issuer,
+          audience,
+          jwksUrl,
+          scopesClaim: e.AUTH_OIDC_SCOPES_CLAIM,
+          scopePrefix: e.AUTH_OIDC_SCOPE_PREFIX,
+          nameClaim: e.AUTH_OIDC_NAME_CLAIM,
+        }
+      : undefined;
+  if (!oidc && [issuer, audience, jwksUrl].some((value) => value !== undefined)) {
+    throw new ConfigError(
+      'Invalid configuration: AUTH_OIDC_ISSUER, AUTH_OIDC_AUDIENCE and AUTH_OIDC_JWKS_URL must be set together',
+    );
+  }
+  return {
+    mode: e.AUTH_MODE,
+    keysIndex: e.AUTH_KEYS_INDEX,
+    pepper: e.AUTH_KEY_PEPPER ?? (e.DANE_STAGE === 'local' ? LOCAL_DEVELOPMENT_PEPPER : undefined),
+    keyCacheMs: e.AUTH_KEY_CACHE_MS,
+    lastUsedIntervalMs: e.AUTH_LAST_USED_INTERVAL_MS,
+    oidc,
   };
 }
 
