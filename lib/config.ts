@@ -62,8 +62,6 @@ const EnvSchema = z.object({
   RETRY_MAX_MS: intFrom(100, 7 * 24 * 3_600_000).default(3_600_000),
 });
 
-export type Env = z.input<typeof EnvSchema>;
-
 export interface Config {
   stage: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -105,6 +103,9 @@ export interface Config {
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+/** Every variable the configuration reads; serverless.yml forwards each one (a unit test holds them equal). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
 
 /** Parses an environment; pure, so tests can feed it any record. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
