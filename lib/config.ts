@@ -77,8 +77,6 @@ const EnvSchema = z.object({
   AUTH_OIDC_NAME_CLAIM: z.string().min(1).default('sub'),
 });
 
-export type Env = z.input<typeof EnvSchema>;
-
 export interface Config {
   stage: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
@@ -144,6 +142,9 @@ export interface Config {
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
+
+/** Every variable the configuration reads; serverless.yml forwards each one (a unit test holds them equal). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
 
 /** Parses an environment; pure, so tests can feed it any record. */
 export function parseConfig(env: Record<string, string | undefined>): Config {

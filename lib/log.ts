@@ -1,9 +1,11 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { getConfig } from './config.ts';
 
 /**
- * One JSON line per event, so CloudWatch Logs Insights (and `jq` locally) can filter by field. Context such as
- * the request id is carried by child loggers, never by globals, because one container serves one request at a
- * time but the sweep and the reply handler log for many tasks in one invocation.
+ * One JSON line per event, so CloudWatch Logs Insights (and `jq` locally) can filter by field. The context of
+ * the invocation being handled (request id, function name) is kept in an AsyncLocalStorage by the function
+ * wrappers and added to every line written meanwhile, from `lib/` too, without passing loggers around; child
+ * loggers add fields of their own (a task id, a path).
  */
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -25,6 +27,13 @@ function errorFields(value: unknown): unknown {
   return value;
 }
 
+const context = new AsyncLocalStorage<Fields>();
+
+/** Runs `fn` with `fields` on every log line it writes, however deep in `lib/`. */
+export function withLogContext<T>(fields: Fields, fn: () => T): T {
+  return context.run({ ...context.getStore(), ...fields }, fn);
+}
+
 function make(base: Fields): Logger {
   const emit = (level: Level, message: string, fields?: Fields) => {
     let threshold: Level;
@@ -34,7 +43,7 @@ function make(base: Fields): Logger {
       threshold = 'info';
     }
     if (rank[level] < rank[threshold]) return;
-    const record: Fields = { level, time: new Date().toISOString(), message, ...base };
+    const record: Fields = { level, time: new Date().toISOString(), message, ...context.getStore(), ...base };
     for (const [key, value] of Object.entries(fields ?? {})) record[key] = errorFields(value);
     const line = JSON.stringify(record);
     if (level === 'error' || level === 'warn') process.stderr.write(`${line}\n`);

@@ -1,15 +1,14 @@
-import type { Context } from 'aws-lambda';
-import { logger } from '../../lib/log.ts';
+import { lambdaHandler } from '../../lib/invocation.ts';
 import { RmqEventSchema } from '../../lib/model/rmq-event.ts';
 import { handleReplies } from '../../lib/tasks/replies.ts';
 
 /**
  * Worker replies from DANE-response-queue through the Amazon MQ event source (locally: localstack's bridge).
- * Per-message problems are recorded and acknowledged; only an outage (OpenSearch down) fails the invocation,
- * so that the batch is delivered again rather than lost.
+ * Per-message problems are recorded and acknowledged; only an outage (OpenSearch down or not answering for some
+ * tasks) fails the invocation, with a DependencyUnavailableError, so that the batch is delivered again rather
+ * than lost.
  */
-export const handler = async (event: unknown, context: Context) => {
-  const log = logger.child({ requestId: context.awsRequestId, function: 'replies' });
+export const handler = lambdaHandler(async (event: unknown) => {
   const parsed = RmqEventSchema.parse(event);
   const raws = Object.values(parsed.rmqMessagesByQueue)
     .flat()
@@ -17,6 +16,5 @@ export const handler = async (event: unknown, context: Context) => {
       correlationId: message.basicProperties.correlationId,
       body: Buffer.from(message.data, 'base64').toString('utf8'),
     }));
-  const report = await handleReplies(raws, new Date(), log);
-  return report.counts;
-};
+  return (await handleReplies(raws, new Date())).counts;
+});

@@ -1,8 +1,7 @@
-import { idsFrom } from '../../lib/documents/schemas.ts';
 import { removeDocuments } from '../../lib/documents/service.ts';
 import { httpHandler, json } from '../../lib/http/handler.ts';
 import { parseQuery } from '../../lib/http/request.ts';
-import { documentsDelete } from '../../lib/http/routes/documents.ts';
+import { documentsDelete, idsFrom } from '../../lib/http/routes/documents.ts';
 
 /** DELETE /DANE/documents?docs=...&docs[]=... */
 export const handler = httpHandler(async (request) => {

@@ -1,8 +1,7 @@
-import { idsFrom } from '../../lib/documents/schemas.ts';
 import { findDocuments } from '../../lib/documents/service.ts';
 import { httpHandler, json } from '../../lib/http/handler.ts';
 import { parseQuery } from '../../lib/http/request.ts';
-import { documentsGet } from '../../lib/http/routes/documents.ts';
+import { documentsGet, idsFrom } from '../../lib/http/routes/documents.ts';
 
 /** GET /DANE/documents?doc=...&doc[]=... */
 export const handler = httpHandler(async (request) => {

@@ -1,6 +1,6 @@
 import { SEARCH_PAGE_SIZE, search } from '../../lib/documents/service.ts';
 import { httpHandler, json } from '../../lib/http/handler.ts';
-import { pageHeaders } from '../../lib/http/page-headers.ts';
+import { pageLinkHeaders } from '../../lib/http/paging.ts';
 import { parsePath, parseQuery } from '../../lib/http/request.ts';
 import { searchAlias, searchDocuments } from '../../lib/http/routes/documents.ts';
 
@@ -14,5 +14,5 @@ export const handler = httpHandler(async (request) => {
   const { page } = parseQuery(searchAlias, request);
   const { total, hits } = await search(target_id, creator_id, page);
   const more = page * SEARCH_PAGE_SIZE < total;
-  return json(200, hits, pageHeaders(request, total, more ? { page: String(page + 1) } : undefined));
+  return json(200, hits, pageLinkHeaders(request, total, more ? { page: String(page + 1) } : undefined));
 });

@@ -1,12 +1,10 @@
-import type { Context } from 'aws-lambda';
-import { logger } from '../../lib/log.ts';
+import { lambdaHandler } from '../../lib/invocation.ts';
 import { defaultSweepDeps, sweep } from '../../lib/tasks/sweep.ts';
 
 /** The EventBridge schedule (every minute; serverless-offline runs it locally too). */
-export const handler = async (_event: unknown, context: Context) => {
-  const log = logger.child({ requestId: context.awsRequestId, function: 'sweep' });
-  return sweep(
+export const handler = lambdaHandler(async (_event: unknown, context) =>
+  sweep(
     new Date(),
-    defaultSweepDeps(() => context.getRemainingTimeInMillis(), log),
-  );
-};
+    defaultSweepDeps(() => context.getRemainingTimeInMillis()),
+  ),
+);

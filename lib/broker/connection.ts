@@ -1,6 +1,6 @@
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { getConfig } from '../config.ts';
-import { ServiceUnavailableError } from '../http/errors.ts';
+import { DependencyUnavailableError } from '../errors.ts';
 import { logger } from '../log.ts';
 import { declareTopology } from './topology.ts';
 
@@ -61,23 +61,18 @@ async function open(): Promise<BrokerSession> {
   }
 }
 
-/** The shared session; rejects with a 503-style error when the broker cannot be reached. */
+/** The shared session; rejects with a DependencyUnavailableError when the broker cannot be reached. */
 export function getBroker(): Promise<BrokerSession> {
   session ??= open().catch((error: unknown) => {
     session = undefined;
     logger.error('RabbitMQ unavailable', { error });
-    throw new ServiceUnavailableError(
+    throw new DependencyUnavailableError(
       'messagequeue',
       'The message queue (RabbitMQ) is unavailable; try again later',
       error,
     );
   });
   return session;
-}
-
-/** Whether a session exists right now and its connection has not been closed. */
-export function brokerIsOpen(): boolean {
-  return current !== undefined;
 }
 
 export async function closeBroker(): Promise<void> {

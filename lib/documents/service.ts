@@ -1,8 +1,7 @@
-import { z } from 'zod';
-import { BadRequestError, ConflictError, NotFoundError } from '../http/errors.ts';
-import { zodMessage } from '../http/handler.ts';
+import { ConflictError, InvalidInputError, NotFoundError, parseInput } from '../errors.ts';
 import {
   type ApiDocument,
+  type BatchDocumentsResult,
   type DocumentInput,
   DocumentInputSchema,
   duplicateDocumentMessage,
@@ -12,7 +11,7 @@ import {
 } from '../model/document.ts';
 import { JsonSyntaxError, parsePythonJson } from '../model/python.ts';
 import type { ApiResult } from '../model/result.ts';
-import type { ApiTask } from '../model/task.ts';
+import { type ApiTask, toApiTask } from '../model/task.ts';
 import { timestamp } from '../model/time.ts';
 import {
   createDocument,
@@ -21,12 +20,11 @@ import {
   getDocument,
   getDocuments,
   getDocumentsOfCreator,
-  getTasksOfDocument,
   searchDocuments,
 } from '../store/documents.ts';
-import { encodeCursor, type SortValues } from '../store/paging.ts';
+import type { Paged, PageParams } from '../store/paging.ts';
 import { deleteResult, getResult } from '../store/results.ts';
-import type { BatchDocumentsResult } from './schemas.ts';
+import { tasksOfDocument } from '../store/tasks.ts';
 
 /** The document side of the API: what each route does between parsing its input and answering. */
 
@@ -34,26 +32,23 @@ export const SEARCH_PAGE_SIZE = 100;
 
 /** The body with Python number semantics, so that `target.id: 1.0` hashes as Python's `1.0` does. */
 function parseBody(rawBody: string | undefined, expected: string): unknown {
-  if (rawBody === undefined) throw new BadRequestError(`Missing request body: expected ${expected}`);
+  if (rawBody === undefined) throw new InvalidInputError(`Missing request body: expected ${expected}`);
   try {
     return parsePythonJson(rawBody);
   } catch (error) {
     if (error instanceof JsonSyntaxError)
-      throw new BadRequestError(`Request body is not valid JSON: ${error.message}`);
+      throw new InvalidInputError(`Request body is not valid JSON: ${error.message}`);
     throw error;
   }
 }
 
-const issue = (path: PropertyKey[], message: string, input: unknown) =>
-  new z.ZodError([{ code: 'custom', path, message, input }]);
-
-/** A document as posted, checked; throws a ZodError naming the field at fault. */
+/** A document as posted, checked; throws an InvalidInputError naming the field at fault. */
 export function validateDocument(value: unknown): DocumentInput {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw issue([], 'expected a JSON object with "target" and "creator"', value);
+    throw InvalidInputError.at([], 'expected a JSON object with "target" and "creator"');
   }
-  if ('_id' in value) throw issue(['_id'], 'is assigned by the server and must not be sent', value);
-  return DocumentInputSchema.parse(value);
+  if ('_id' in value) throw InvalidInputError.at(['_id'], 'is assigned by the server and must not be sent');
+  return parseInput(DocumentInputSchema, value);
 }
 
 export async function registerDocument(rawBody: string | undefined): Promise<ApiDocument> {
@@ -64,7 +59,7 @@ export async function registerDocument(rawBody: string | undefined): Promise<Api
     throw new ConflictError(duplicateDocumentMessage(input.target.id, input.creator.id));
   }
   if (outcome.status === 'rejected')
-    throw new BadRequestError(`The index refused the document: ${outcome.reason}`);
+    throw new InvalidInputError(`The index refused the document: ${outcome.reason}`);
   return toApiDocument(doc.id, doc.source);
 }
 
@@ -77,7 +72,7 @@ type Failure = BatchDocumentsResult['failed'][number];
  */
 export async function registerDocuments(rawBody: string | undefined): Promise<BatchDocumentsResult> {
   const body = parseBody(rawBody, 'a JSON array of documents');
-  if (!Array.isArray(body)) throw new BadRequestError('Invalid body: expected a JSON array of documents');
+  if (!Array.isArray(body)) throw new InvalidInputError('Invalid body: expected a JSON array of documents');
   const now = timestamp();
   const failed: Failure[] = [];
   const pending: { index: number; doc: NewDocument; input: DocumentInput }[] = [];
@@ -87,8 +82,8 @@ export async function registerDocuments(rawBody: string | undefined): Promise<Ba
     try {
       input = validateDocument(element);
     } catch (error) {
-      if (!(error instanceof z.ZodError)) throw error;
-      failed.push({ index, document: null, invalid: element, error: zodMessage(error) });
+      if (!(error instanceof InvalidInputError)) throw error;
+      failed.push({ index, document: null, invalid: element, error: error.message });
       return;
     }
     const doc = newDocument(input, now);
@@ -169,22 +164,16 @@ export function documentIdOfTasksPath(proxy: string): string {
 
 export async function listTasksOfDocument(id: string): Promise<ApiTask[]> {
   await findDocument(id);
-  return getTasksOfDocument(id);
+  return (await tasksOfDocument(id)).map((hit) => toApiTask(hit.id, hit.source));
 }
 
 export async function search(targetId: string, creatorId: string, page: number) {
   return searchDocuments({ targetId, creatorId, page, perPage: SEARCH_PAGE_SIZE });
 }
 
-/** A page of a creator's documents; `next` is the cursor of the following page, absent on the last. */
-export async function listDocumentsOfCreator(
-  creatorId: string,
-  limit: number,
-  after: SortValues | undefined,
-) {
-  const page = await getDocumentsOfCreator(creatorId, limit, after);
-  return { total: page.total, docs: page.docs, next: page.next ? encodeCursor(page.next) : undefined };
-}
+/** A page of a creator's documents, in target.id order. */
+export const listDocumentsOfCreator = (creatorId: string, page: PageParams): Promise<Paged<ApiDocument>> =>
+  getDocumentsOfCreator(creatorId, page);
 
 export async function findResult(id: string): Promise<ApiResult> {
   const result = await getResult(id);

@@ -1,62 +1,34 @@
+import { ConflictError, DependencyUnavailableError, InvalidInputError, NotFoundError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+
 /**
- * The one error family of the API. Every error a client can cause, or an outage it should know about, is one of
- * these; `lib/http/middleware.ts` maps them to responses by class. Anything else is a bug and becomes a 500
- * without internals.
+ * Domain errors to HTTP responses, by class, in this one place. 5xx bodies never carry internals; the log has
+ * them with the request id.
  */
-export class HttpError extends Error {
-  override name = 'HttpError';
-  constructor(
-    readonly statusCode: number,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
+
+export interface ErrorResponse {
+  statusCode: number;
+  body: { message: string; [key: string]: unknown };
+  headers?: Record<string, string>;
 }
 
-export class BadRequestError extends HttpError {
-  override name = 'BadRequestError';
-  constructor(message: string, details?: unknown) {
-    super(400, message, details);
+export function errorToResponse(error: unknown, requestId: string, log: Logger): ErrorResponse {
+  if (error instanceof InvalidInputError) {
+    return {
+      statusCode: 400,
+      body: { message: error.message, ...(error.issues.length > 0 ? { errors: error.issues } : {}) },
+    };
   }
-}
-
-export class NotFoundError extends HttpError {
-  override name = 'NotFoundError';
-  constructor(message: string) {
-    super(404, message);
+  if (error instanceof NotFoundError) return { statusCode: 404, body: { message: error.message } };
+  if (error instanceof ConflictError) return { statusCode: 409, body: { message: error.message } };
+  if (error instanceof DependencyUnavailableError) {
+    return {
+      statusCode: 503,
+      body: { message: error.message, dependency: error.dependency, requestId },
+      headers: { 'retry-after': '5' },
+    };
   }
-}
-
-export class MethodNotAllowedError extends HttpError {
-  override name = 'MethodNotAllowedError';
-  constructor(message: string) {
-    super(405, message);
-  }
-}
-
-export class ConflictError extends HttpError {
-  override name = 'ConflictError';
-  constructor(message: string) {
-    super(409, message);
-  }
-}
-
-export class UnsupportedMediaTypeError extends HttpError {
-  override name = 'UnsupportedMediaTypeError';
-  constructor(message: string) {
-    super(415, message);
-  }
-}
-
-/** A dependency (OpenSearch, RabbitMQ) cannot be reached: the client may try again later. */
-export class ServiceUnavailableError extends HttpError {
-  override name = 'ServiceUnavailableError';
-  constructor(
-    readonly dependency: 'database' | 'messagequeue',
-    message: string,
-    override readonly cause?: unknown,
-  ) {
-    super(503, message);
-  }
+  // A ZodError lands here too: the caller's input is validated with parseInput, so this one is ours.
+  log.error('Unhandled error', { error });
+  return { statusCode: 500, body: { message: 'Internal server error', requestId } };
 }

@@ -1,9 +1,11 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { ZodError } from 'zod';
+import { InvalidInputError } from '../errors.ts';
+import { lambdaHandler } from '../invocation.ts';
 import { type Logger, logger } from '../log.ts';
-import { BadRequestError, HttpError, ServiceUnavailableError } from './errors.ts';
+import { errorToResponse } from './errors.ts';
 
 /**
  * The shared middy stack of every API function. Handlers receive a parsed `HttpRequest` and return a
@@ -44,9 +46,11 @@ type Event = APIGatewayProxyEventV2;
 type Result = APIGatewayProxyStructuredResultV2;
 
 interface Internal extends Record<string, unknown> {
-  log: Logger;
   startedAt: number;
 }
+
+/** The raw body of each event being handled, kept by the body middleware for the handler. */
+const rawBodies = new WeakMap<Event, string>();
 
 function toResult(response: HttpResponse): Result {
   const hasBody = response.body !== undefined;
@@ -60,111 +64,118 @@ function toResult(response: HttpResponse): Result {
   };
 }
 
-/** `Invalid <field>: <problem>` for the first issue: every 400 names the field at fault. */
-export function zodMessage(error: ZodError): string {
-  const first = error.issues[0];
-  if (!first) return 'Invalid request';
-  const where = first.path.length > 0 ? first.path.join('.') : 'body';
-  return `Invalid ${where}: ${first.message}`;
-}
-
-/** Maps any thrown value to a response. 5xx bodies never carry internals; the log has them. */
-export function errorToResponse(error: unknown, requestId: string, log: Logger): HttpResponse {
-  if (error instanceof ZodError) {
-    return json(400, {
-      message: zodMessage(error),
-      errors: error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-    });
-  }
-  if (error instanceof ServiceUnavailableError) {
-    return json(
-      503,
-      { message: error.message, dependency: error.dependency, requestId },
-      { 'retry-after': '5' },
-    );
-  }
-  if (error instanceof HttpError) {
-    return json(error.statusCode, {
-      message: error.message,
-      ...(error.details !== undefined ? { errors: error.details } : {}),
-    });
-  }
-  log.error('Unhandled error', { error });
-  return json(500, { message: 'Internal server error', requestId });
-}
-
+/**
+ * The body as the client sent it. API Gateway always hands over text (base64 for binary). serverless-offline
+ * hands over the value it parsed itself for a JSON content type when that value is falsy (`0`, `false`, `null`)
+ * or a string (`"x"` arrives as `x`); its content-length still tells a JSON string from raw text, since a
+ * string's JSON is at least two bytes longer than the string.
+ */
 function rawBodyOf(event: Event): string | undefined {
-  if (event.body === undefined || event.body === null || event.body === '') return undefined;
-  const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  return text.trim() === '' ? undefined : text;
+  const body: unknown = event.body;
+  const length = Number(event.headers?.['content-length']);
+  let text: string | undefined;
+  if (typeof body === 'string') {
+    text = event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
+    const encoded = JSON.stringify(text);
+    if (!event.isBase64Encoded && Buffer.byteLength(encoded) === length && !isJson(text)) text = encoded;
+  } else if (body === null || body === undefined) {
+    text = length === 4 ? 'null' : undefined;
+  } else {
+    text = JSON.stringify(body);
+  }
+  return text === undefined || text.trim() === '' ? undefined : text;
 }
 
-function parseBody(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
-  // The original parsed the raw body as JSON whatever the content type; existing clients rely on that.
+function isJson(text: string): boolean {
   try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new BadRequestError(`Request body is not valid JSON: ${(error as Error).message}`);
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 
-function requestFrom(event: Event, context: Context, log: Logger): HttpRequest {
+/**
+ * JSON bodies through @middy/http-json-body-parser, read whatever the Content-Type (the original did, and
+ * existing clients rely on it), with the raw text kept for Python number semantics. A body that is not JSON is a
+ * 400 naming the problem (the parser's own answer would be a 415).
+ */
+const jsonBody = (): MiddlewareObj<Event, Result, Error, Context, Internal> => {
+  // The option exists in the package's code (index.js) but not in its type declarations.
+  const parser = httpJsonBodyParser({ disableContentTypeCheck: true } as never) as MiddlewareObj<Event>;
+  return {
+    name: 'dane-json-body',
+    before: async (request) => {
+      const raw = rawBodyOf(request.event);
+      if (raw === undefined) {
+        request.event.body = undefined;
+        return;
+      }
+      rawBodies.set(request.event, raw);
+      request.event.body = raw;
+      request.event.isBase64Encoded = false;
+      try {
+        await parser.before?.(request as never);
+      } catch (error) {
+        const reason = ((error as Error).cause as { message?: string } | undefined)?.message ?? 'malformed';
+        throw new InvalidInputError(`Request body is not valid JSON: ${reason}`);
+      }
+    },
+  };
+};
+
+const accessLog = (): MiddlewareObj<Event, Result, Error, Context, Internal> => ({
+  name: 'dane-http',
+  before: (request) => {
+    request.internal.startedAt = Date.now();
+  },
+  after: (request) => {
+    logger.info('request', {
+      method: request.event.requestContext?.http?.method,
+      path: request.event.rawPath,
+      status: request.response?.statusCode,
+      ms: Date.now() - request.internal.startedAt,
+    });
+  },
+  onError: (request) => {
+    const response = errorToResponse(request.error, request.context.awsRequestId, logger);
+    logger.info('request', {
+      method: request.event.requestContext?.http?.method,
+      path: request.event.rawPath,
+      status: response.statusCode,
+      ms: Date.now() - (request.internal.startedAt ?? Date.now()),
+      error: response.statusCode >= 500 ? request.error?.message : response.body.message,
+    });
+    request.response = toResult(response);
+  },
+});
+
+function requestFrom(event: Event, context: Context): HttpRequest {
+  const rawBody = rawBodies.get(event);
   // API Gateway (and serverless-offline) hand over path parameters already percent-decoded; decoding again
   // would turn an id containing a literal `%41` into `A`.
   const pathParameters: Record<string, string> = {};
   for (const [key, value] of Object.entries(event.pathParameters ?? {})) {
     if (value !== undefined) pathParameters[key] = value;
   }
-  const rawBody = rawBodyOf(event);
   return {
     method: event.requestContext?.http?.method ?? 'GET',
     path: event.rawPath ?? event.requestContext?.http?.path ?? '/',
     pathParameters,
     query: new URLSearchParams(event.rawQueryString ?? ''),
     headers: event.headers ?? {},
-    body: parseBody(rawBody),
+    body: rawBody === undefined ? undefined : (event.body as unknown),
     rawBody,
     requestId: context.awsRequestId,
-    log,
+    log: logger,
   };
 }
 
-const stack = (): MiddlewareObj<Event, Result, Error, Context, Internal> => ({
-  name: 'dane-http',
-  before: (request) => {
-    request.internal.startedAt = Date.now();
-    request.internal.log = logger.child({
-      requestId: request.context.awsRequestId,
-      method: request.event.requestContext?.http?.method,
-      path: request.event.rawPath,
-    });
-  },
-  after: (request) => {
-    request.internal.log?.info('request', {
-      status: request.response?.statusCode,
-      ms: Date.now() - request.internal.startedAt,
-    });
-  },
-  onError: (request) => {
-    const log = request.internal.log ?? logger.child({ requestId: request.context.awsRequestId });
-    const response = errorToResponse(request.error, request.context.awsRequestId, log);
-    log.info('request', {
-      status: response.statusCode,
-      ms: Date.now() - (request.internal.startedAt ?? Date.now()),
-      error:
-        response.statusCode >= 500 ? request.error?.message : (response.body as { message?: string }).message,
-    });
-    request.response = toResult(response);
-  },
-});
-
 export function httpHandler(fn: (request: HttpRequest) => Promise<HttpResponse> | HttpResponse) {
-  return middy<Event, Result, Error, Context, Internal>()
+  const stack = middy<Event, Result, Error, Context, Internal>()
     .use(httpHeaderNormalizer())
-    .use(stack())
-    .handler(async (event, context) => {
-      const log = logger.child({ requestId: context.awsRequestId, path: event.rawPath });
-      return toResult(await fn(requestFrom(event, context, log)));
-    });
+    .use(accessLog())
+    .use(jsonBody())
+    .handler(async (event, context) => toResult(await fn(requestFrom(event, context))));
+  return lambdaHandler<Event, Result>((event, context) => stack(event, context));
 }

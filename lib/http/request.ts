@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { parseInput } from '../errors.ts';
 import type { HttpRequest } from './handler.ts';
 import type { RouteSpec } from './routes/types.ts';
 
-/** Query and path input checked against a route's schemas; a ZodError becomes a 400 naming the parameter. */
+/** Query and path input checked against a route's schemas; a mismatch is a 400 naming the parameter. */
 
 function isArraySchema(schema: z.ZodType): boolean {
   let inner: z.ZodType = schema;
@@ -25,7 +26,7 @@ export function parseQuery<Q extends z.ZodObject>(
     if (values.length === 0) continue;
     raw[name] = isArraySchema(field as z.ZodType) ? values : (values[0] as string);
   }
-  return schema.parse(raw);
+  return parseInput(schema, raw);
 }
 
 export function parsePath<P extends z.ZodObject>(
@@ -34,5 +35,5 @@ export function parsePath<P extends z.ZodObject>(
 ): z.output<P> {
   const schema = route.params;
   if (!schema) throw new Error('route has no path parameters');
-  return schema.parse(request.pathParameters);
+  return parseInput(schema, request.pathParameters);
 }

@@ -97,3 +97,34 @@ export function toApiDocument(id: string, source: Omit<StoredDocument, 'role'>):
 
 export const duplicateDocumentMessage = (targetId: unknown, creatorId: unknown) =>
   `A document with target.id \`${pythonStr(targetId)}\`, and creator.id \`${pythonStr(creatorId)}\` already exists`;
+
+/** What GET /DANE/search/document answers. */
+export const SearchResultSchema = z
+  .object({
+    total: z
+      .number()
+      .int()
+      .meta({ description: 'Exact number of matching documents (not capped at 10,000)' }),
+    hits: z.array(ApiDocumentSchema),
+  })
+  .meta({ id: 'SearchResult' });
+export type SearchResult = z.infer<typeof SearchResultSchema>;
+
+/** What POST /DANE/documents answers: every element accounted for. */
+export const BatchDocumentsResultSchema = z
+  .object({
+    success: z.array(ApiDocumentSchema),
+    failed: z.array(
+      z.object({
+        index: z.number().int().meta({ description: 'Position of the element in the posted array' }),
+        document: ApiDocumentSchema.nullable().meta({
+          description:
+            'The document as it would have been stored (with its _id); null when the element was invalid',
+        }),
+        invalid: z.unknown().meta({ description: 'The element as posted when it was invalid, else null' }),
+        error: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: 'BatchDocumentsResult' });
+export type BatchDocumentsResult = z.infer<typeof BatchDocumentsResultSchema>;

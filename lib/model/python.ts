@@ -60,19 +60,6 @@ export function pythonStr(value: unknown): string {
   throw new TypeError(`no Python str() for ${typeof value}`);
 }
 
-/** Replaces PyFloat/PyInt by plain numbers, for storage and responses. */
-export function toPlain<T>(value: T): T {
-  if (value instanceof PyFloat) return value.value as T;
-  if (value instanceof PyInt) return Number(value.lexeme) as T;
-  if (Array.isArray(value)) return value.map(toPlain) as T;
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [key, inner] of Object.entries(value)) out[key] = toPlain(inner);
-    return out as T;
-  }
-  return value;
-}
-
 export class JsonSyntaxError extends Error {
   override name = 'JsonSyntaxError';
 }

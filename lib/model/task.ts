@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { InvalidInputError } from '../errors.ts';
+import { type ApiDocument, ApiDocumentSchema } from './document.ts';
 
 /** ProcState codes (spec §1.4). Workers may reply with any integer; unknown codes are stored verbatim. */
 export const TaskState = {
@@ -11,6 +13,11 @@ export const TaskState = {
   NOT_FOUND: 404,
   UNFINISHED_DEPENDENCY: 412,
   NO_ROUTE_TO_QUEUE: 422,
+  /**
+   * Ours (HTTP's "Failed Dependency"): released because a dependency failed for good; the original left such
+   * tasks at 412 forever.
+   */
+  DEPENDENCY_FAILED: 424,
   ERROR: 500,
   ERROR_INVALID_INPUT: 502,
   ERROR_PROXY: 503,
@@ -90,6 +97,15 @@ export const ApiTaskSchema = z
   .meta({ id: 'Task' });
 export type ApiTask = z.infer<typeof ApiTaskSchema>;
 
+/** What POST /DANE/task answers for a list of documents: every document id accounted for. */
+export const BatchTasksResultSchema = z
+  .object({
+    success: z.array(ApiTaskSchema),
+    failed: z.array(z.object({ document_id: z.string(), error: z.string() })),
+  })
+  .meta({ id: 'BatchTasksResult' });
+export type BatchAssignment = z.infer<typeof BatchTasksResultSchema>;
+
 export function toApiTask(
   id: string,
   source: Pick<StoredTask, 'task' | 'created_at' | 'updated_at'> & Partial<Pick<StoredTask, 'dane'>>,
@@ -112,16 +128,6 @@ export function toApiTask(
     },
   };
 }
-
-/** States the sweep and `run` re-publish by themselves (spec §3.1): the original's whitelist. */
-export const RUNNABLE_STATES: ReadonlySet<number> = new Set([201, 205, 412, 502, 503]);
-/** States a worker reply may leave that the sweep retries with back-off. */
-export const AUTO_RETRY_STATES: ReadonlySet<number> = new Set([502, 503]);
-/**
- * Our own state for a task released because a dependency failed for good (HTTP's "Failed Dependency"); the
- * original left such tasks at 412 forever. It is re-run when that dependency later succeeds.
- */
-export const DEPENDENCY_FAILED = 424;
 
 const KNOWN_TASK_FIELDS = new Set(['key', 'priority', '_id', 'state', 'msg', 'created_at', 'updated_at']);
 
@@ -154,21 +160,12 @@ export function foldTaskFields(fields: Record<string, unknown>): Record<string, 
   if ('task' in fields) {
     const inner = fields.task;
     if (inner === null || typeof inner !== 'object' || Array.isArray(inner)) {
-      throw new z.ZodError([{ code: 'custom', path: ['task'], message: 'must be an object', input: inner }]);
+      throw InvalidInputError.at(['task'], 'must be an object');
     }
     const { task: _ignored, ...outer } = fields;
     merged = { ...(inner as Record<string, unknown>), ...outer };
   }
-  if ('_id' in merged) {
-    throw new z.ZodError([
-      {
-        code: 'custom',
-        path: ['_id'],
-        message: 'is assigned by the server and must not be sent',
-        input: merged._id,
-      },
-    ]);
-  }
+  if ('_id' in merged) throw InvalidInputError.at(['_id'], 'is assigned by the server and must not be sent');
   const unknown = Object.keys(merged).filter((key) => !KNOWN_TASK_FIELDS.has(key));
   const args =
     unknown.length === 1 && unknown[0] === 'args'
@@ -177,44 +174,110 @@ export function foldTaskFields(fields: Record<string, unknown>): Record<string, 
   return { key: merged.key, priority: merged.priority, args };
 }
 
-/** POST /task body: `document_id` a string (single) or a list (batch), plus the task, flat or nested. */
-export const AssignBodySchema = z
-  .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
-  .superRefine((body, ctx) => {
-    const ids = body.document_id;
-    if (ids === undefined) ctx.addIssue({ code: 'custom', path: ['document_id'], message: 'is required' });
-    else if (Array.isArray(ids)) {
-      if (ids.length === 0)
-        ctx.addIssue({ code: 'custom', path: ['document_id'], message: 'must not be empty' });
-      ids.forEach((id, i) => {
-        if (typeof id !== 'string' || id === '')
-          ctx.addIssue({ code: 'custom', path: ['document_id', i], message: 'must be a non-empty string' });
-      });
-    } else if (typeof ids !== 'string' || ids === '') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['document_id'],
-        message: 'must be a string or a list of strings',
-      });
-    }
-  })
-  .transform((body) => {
-    const { document_id, ...rest } = body;
-    return {
-      documentIds: document_id as string | string[],
-      task: TaskSpecSchema.parse(foldTaskFields(rest)),
-    };
-  });
+/** A task given by key or as a task object (a 412 reply's dependencies); undefined when it names no valid task. */
+export function taskSpecOf(value: string | Record<string, unknown>): TaskSpec | undefined {
+  try {
+    const parsed = TaskSpecSchema.safeParse(
+      typeof value === 'string' ? { key: value } : foldTaskFields(value),
+    );
+    return parsed.success ? parsed.data : undefined;
+  } catch (error) {
+    if (error instanceof InvalidInputError) return undefined;
+    throw error;
+  }
+}
 
-/** The task part of a task message, as Python's `Task.to_json` writes it (null fields omitted). */
-export function taskMessageJson(id: string, source: StoredTask): Record<string, unknown> {
-  const out: Record<string, unknown> = { key: source.task.key, _id: id, state: source.task.state };
-  if (source.task.msg != null) out.msg = source.task.msg;
-  if (source.created_at != null) out.created_at = source.created_at;
-  if (source.updated_at != null) out.updated_at = source.updated_at;
-  out.priority = source.task.priority ?? 1;
-  if (source.task.args && Object.keys(source.task.args).length > 0) out.args = source.task.args;
-  return out;
+const DocumentIdSchema = z.string().min(1);
+
+/**
+ * POST /task body: `document_id` a string (single) or a list (batch), plus the task, flat or nested. This one
+ * schema is enforced and is what the OpenAPI document shows.
+ */
+export const AssignBodySchema = z
+  .looseObject(
+    {
+      document_id: z
+        .union([DocumentIdSchema, z.array(DocumentIdSchema).min(1)], {
+          error: 'is required: a non-empty string, or a non-empty list of non-empty strings',
+        })
+        .meta({ description: 'One document id (answer 201), or a list (answer 200 with success/failed)' }),
+      key: z.string().optional().meta({ description: 'The task key (upper-cased); or give it in `task`' }),
+      priority: z
+        .union([z.number(), z.string()])
+        .optional()
+        .meta({ description: 'An integer, clamped to 0-10; default 1' }),
+      task: z
+        .looseObject({ key: z.string().optional(), priority: z.union([z.number(), z.string()]).optional() })
+        .optional()
+        .meta({ description: 'The nested form of the task; outer keys win' }),
+      args: z.record(z.string(), z.unknown()).optional(),
+    },
+    { error: 'must be a JSON object' },
+  )
+  .transform((body, ctx) => {
+    const { document_id, ...rest } = body;
+    let folded: Record<string, unknown>;
+    try {
+      folded = foldTaskFields(rest);
+    } catch (error) {
+      if (!(error instanceof InvalidInputError)) throw error;
+      for (const issue of error.issues)
+        ctx.addIssue({ code: 'custom', path: issue.path.split('.'), message: issue.message });
+      return z.NEVER;
+    }
+    const task = TaskSpecSchema.safeParse(folded);
+    if (!task.success) {
+      for (const issue of task.error.issues) ctx.addIssue({ ...issue, code: 'custom' } as never);
+      return z.NEVER;
+    }
+    return { documentIds: document_id, task: task.data };
+  })
+  .meta({ id: 'TaskAssignment' });
+
+/**
+ * A task message (spec §4.2): `{task, document}` as Python's `Task.to_json` and `Document.to_json` write them
+ * (null fields omitted from the task). Every message is checked against it before it is published.
+ */
+export const TaskMessageSchema = z.strictObject({
+  task: z.strictObject({
+    key: z.string().min(1),
+    _id: z.string().min(1),
+    state: z.number().int(),
+    msg: z.string().optional(),
+    created_at: z.string().optional(),
+    updated_at: z.string().optional(),
+    priority: z.number().int().min(0).max(10),
+    args: z.record(z.string(), z.unknown()).optional(),
+  }),
+  document: ApiDocumentSchema,
+});
+export type TaskMessage = z.infer<typeof TaskMessageSchema>;
+
+/** The message for a task of `document`, carrying the task as stored in `source`. */
+export function taskMessage(id: string, source: StoredTask, document: ApiDocument): TaskMessage {
+  const { task } = source;
+  const message: TaskMessage = {
+    task: {
+      key: task.key,
+      _id: id,
+      state: task.state,
+      ...(task.msg != null ? { msg: task.msg } : {}),
+      ...(source.created_at != null ? { created_at: source.created_at } : {}),
+      ...(source.updated_at != null ? { updated_at: source.updated_at } : {}),
+      priority: task.priority ?? 1,
+      ...(task.args && Object.keys(task.args).length > 0 ? { args: task.args } : {}),
+    },
+    document: {
+      target: document.target,
+      creator: document.creator,
+      created_at: document.created_at,
+      updated_at: document.updated_at,
+      _id: document._id,
+    },
+  };
+  // Our own data failing our own schema is a bug: it fails here, before it reaches a worker.
+  TaskMessageSchema.parse(message);
+  return message;
 }
 
 function messageText(message: unknown): string {
@@ -248,3 +311,7 @@ export const ReplySchema = z.looseObject({
     ),
 });
 export type Reply = z.infer<typeof ReplySchema>;
+
+/** The event POST /DANE/task hands the asynchronous `publishTasks` function (lib/tasks/dispatch.ts). */
+export const PublishTasksEventSchema = z.object({ taskIds: z.array(z.string().min(1)).max(10_000) });
+export type PublishTasksEvent = z.infer<typeof PublishTasksEventSchema>;

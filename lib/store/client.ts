@@ -2,7 +2,7 @@ import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Client, errors } from '@opensearch-project/opensearch';
 import { AwsSigv4Signer } from '@opensearch-project/opensearch/aws-v3';
 import { getConfig } from '../config.ts';
-import { ServiceUnavailableError } from '../http/errors.ts';
+import { DependencyUnavailableError } from '../errors.ts';
 import { logger } from '../log.ts';
 
 /**
@@ -52,7 +52,7 @@ export function isUnavailable(error: unknown): boolean {
 }
 
 /**
- * Runs a store operation and turns an outage into a 503 for the API. Other errors pass through unchanged, so
+ * Runs a store operation and turns an outage into a DependencyUnavailableError (a 503 for the API). Other errors pass through unchanged, so
  * that conflicts and not-founds can be handled by the caller.
  */
 export async function withStore<T>(operation: string, fn: (client: Client) => Promise<T>): Promise<T> {
@@ -62,7 +62,7 @@ export async function withStore<T>(operation: string, fn: (client: Client) => Pr
     if (isUnavailable(error)) {
       logger.error('OpenSearch unavailable', { operation, error });
       if (error instanceof errors.ConnectionError) await resetStoreClient();
-      throw new ServiceUnavailableError(
+      throw new DependencyUnavailableError(
         'database',
         'The database (OpenSearch) is unavailable; try again later',
         error,

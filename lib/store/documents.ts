@@ -8,10 +8,17 @@ import {
   toApiDocument,
 } from '../model/document.ts';
 import { toPythonJson } from '../model/python.ts';
-import { type ApiTask, StoredTaskSchema, toApiTask } from '../model/task.ts';
 import { ensureIndex } from './bootstrap.ts';
 import { withStore } from './client.ts';
-import { type SearchHit, type SortValues, searchAll, searchPage } from './paging.ts';
+import { describeItemError, type ItemError, mgetFound } from './items.ts';
+import {
+  type Paged,
+  type PageParams,
+  RESULT_WINDOW,
+  type SearchHit,
+  type SortValues,
+  searchPage,
+} from './paging.ts';
 
 /**
  * Documents in the DANE index (spec §2): `_id` = the SHA-1 id, no routing, `role: "document"`; their tasks are
@@ -47,16 +54,12 @@ export type CreateOutcome =
   | { status: 'rejected'; reason: string; httpStatus: number };
 
 interface ErrorBody {
-  error?: { type?: string; reason?: string; caused_by?: { reason?: string } } | string;
+  error?: ItemError | string;
   status?: number;
 }
 
-function describeError(error: ErrorBody['error']): string {
-  if (error === undefined) return 'unknown error';
-  if (typeof error === 'string') return error;
-  const cause = error.caused_by?.reason;
-  return `${error.reason ?? error.type ?? 'unknown error'}${cause ? ` > ${cause}` : ''}`;
-}
+const describeError = (error: ErrorBody['error']): string =>
+  typeof error === 'string' ? error : describeItemError(error);
 
 /**
  * Registers one document. `wait_for`, because clients (the original's web page among them) search right after
@@ -128,10 +131,8 @@ export async function getDocuments(ids: readonly string[]): Promise<Map<string, 
   const unique = [...new Set(ids)].filter(possibleId);
   if (unique.length === 0) return found;
   return store('get documents', async (client) => {
-    const response = await client.mget({ index: index(), body: { ids: unique } });
-    for (const hit of (response.body as { docs: { _id: string; found?: boolean; _source?: unknown }[] })
-      .docs) {
-      const doc = hit.found ? toDocument(hit._id, hit._source) : undefined;
+    for (const hit of await mgetFound(client, index(), unique)) {
+      const doc = toDocument(hit._id, hit._source);
       if (doc) found.set(hit._id, doc);
     }
     return found;
@@ -179,26 +180,6 @@ export async function deleteDocuments(ids: readonly string[]): Promise<void> {
   });
 }
 
-/** Every task of a document (no cap), sorted by key, which is unique per document. */
-export async function getTasksOfDocument(documentId: string): Promise<ApiTask[]> {
-  return store('get tasks of document', async (client) => {
-    const tasks: ApiTask[] = [];
-    const pages = searchAll(client, {
-      index: index(),
-      query: { parent_id: { type: 'task', id: documentId } },
-      sort: [{ 'task.key': 'asc' }],
-    });
-    for await (const hits of pages) {
-      for (const hit of hits) {
-        const parsed = StoredTaskSchema.safeParse(hit._source);
-        if (parsed.success) tasks.push(toApiTask(hit._id, parsed.data));
-        else logger.warn('Skipping a malformed task', { id: hit._id, documentId });
-      }
-    }
-    return tasks;
-  });
-}
-
 /**
  * Wildcard patterns as the original took them, but only `*` and `?` are special: a backslash, the wildcard
  * query's one other metacharacter, is escaped, so input never reaches the query as syntax.
@@ -207,9 +188,6 @@ export const escapeWildcard = (pattern: string) => pattern.replace(/\\/g, '\\\\'
 
 /** target.id + creator.id determines the document id, so this sort identifies every document. */
 const documentSort = [{ 'target.id': 'asc' }, { 'creator.id': 'asc' }];
-
-/** The deepest hit OpenSearch answers with from/size (its default max_result_window); tests pass a smaller one. */
-const RESULT_WINDOW = 10_000;
 
 export interface DocumentSearch {
   targetId: string;
@@ -275,38 +253,20 @@ export async function searchDocuments(
   });
 }
 
-export interface CreatorDocumentsPage {
-  total: number;
-  docs: ApiDocument[];
-  /** Sort values of the last document when more follow. */
-  next: SortValues | undefined;
-}
-
-/** Within one creator, target.id alone identifies a document. */
-export const creatorDocumentsSortLength = 1;
-
-/** One page of a creator's documents, in target.id order; `after` continues from a previous page. */
+/** One page of a creator's documents, in target.id order (unique within one creator). */
 export async function getDocumentsOfCreator(
   creatorId: string,
-  size: number,
-  after: SortValues | undefined,
-): Promise<CreatorDocumentsPage> {
+  page: PageParams,
+): Promise<Paged<ApiDocument>> {
   return store('get documents of creator', async (client) => {
-    // One more than asked tells whether another page follows without a trailing empty request.
-    const page = await searchPage(client, {
+    const { hits, total, next } = await searchPage(client, {
       index: index(),
       query: { bool: { filter: [isDocumentsOnly, { term: { 'creator.id': creatorId } }] } },
       sort: [{ 'target.id': 'asc' }],
-      size: size + 1,
-      after,
+      size: page.limit,
+      after: page.cursor,
       trackTotal: true,
     });
-    const hits = page.hits.slice(0, size);
-    const more = page.hits.length > size;
-    return {
-      total: page.total ?? 0,
-      docs: hits.flatMap((hit) => hitToDocument(hit) ?? []),
-      next: more ? hits[hits.length - 1]?.sort : undefined,
-    };
+    return { items: hits.flatMap((hit) => hitToDocument(hit) ?? []), total: total ?? 0, next };
   });
 }

@@ -1,4 +1,5 @@
 import type { Client } from '@opensearch-project/opensearch';
+import { InvalidInputError } from '../errors.ts';
 
 /**
  * Paging without OpenSearch's 10,000-hit window: every listing sorts on fields that identify a hit and continues
@@ -26,16 +27,29 @@ export function encodeCursor(sort: SortValues): string {
   return Buffer.from(JSON.stringify(sort), 'utf8').toString('base64url');
 }
 
-/** The sort values in a cursor, or `undefined` when it is not one we could have made for this sort. */
-export function decodeCursor(cursor: string, length: number): SortValues | undefined {
+/** The sort values in a cursor, or `undefined` when it is not one we could have made. */
+export function decodeCursor(cursor: string): SortValues | undefined {
   try {
     const values: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (!Array.isArray(values) || values.length !== length) return undefined;
+    if (!Array.isArray(values) || values.length === 0) return undefined;
     const scalar = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
     return values.every(scalar) ? (values as SortValues) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** What a listing asks for: a page size and where the previous page ended. */
+export interface PageParams {
+  limit: number;
+  cursor?: SortValues | undefined;
+}
+
+/** One page of a listing; `next` (the last item's sort values) is present only when more follow. */
+export interface Paged<T> {
+  items: T[];
+  total: number;
+  next: SortValues | undefined;
 }
 
 export const totalOf = (body: SearchBody): number => {
@@ -61,16 +75,26 @@ export interface PageRequest {
 export interface Page {
   hits: SearchHit[];
   total: number | undefined;
+  /** Sort values of the last hit when more follow: one hit more than asked is read to know it. */
+  next: SortValues | undefined;
 }
 
+/** OpenSearch's default `index.max_result_window`: no search may ask for more hits. */
+export const RESULT_WINDOW = 10_000;
+
 export async function searchPage(client: Client, request: PageRequest): Promise<Page> {
+  // A cursor made for another listing (another sort) would make OpenSearch answer 400 or skip hits.
+  if (request.after && request.after.length !== request.sort.length) {
+    throw InvalidInputError.at(['cursor'], 'is not a cursor from a previous page\'s "next" link');
+  }
   const response = await client.search({
     index: request.index,
     ...(request.routing ? { routing: request.routing } : {}),
     body: {
       query: request.query,
       sort: request.sort,
-      size: request.size,
+      // A page as large as the window cannot look ahead: a full one then counts as having a next page.
+      size: Math.min(request.size + 1, RESULT_WINDOW),
       track_total_hits: request.trackTotal === true,
       ...(request.after ? { search_after: request.after } : {}),
       ...(request.source !== undefined ? { _source: request.source } : {}),
@@ -78,7 +102,14 @@ export async function searchPage(client: Client, request: PageRequest): Promise<
     },
   } as never);
   const body = response.body as unknown as SearchBody;
-  return { hits: body.hits.hits, total: request.trackTotal ? totalOf(body) : undefined };
+  const hits = body.hits.hits.slice(0, request.size);
+  const more =
+    body.hits.hits.length > request.size || (request.size >= RESULT_WINDOW && hits.length === request.size);
+  return {
+    hits,
+    total: request.trackTotal ? totalOf(body) : undefined,
+    next: more ? hits[hits.length - 1]?.sort : undefined,
+  };
 }
 
 /**
@@ -92,9 +123,9 @@ export async function* searchAll(
 ): AsyncGenerator<SearchHit[]> {
   let after: SortValues | undefined;
   for (;;) {
-    const { hits } = await searchPage(client, { ...request, size: pageSize, after });
+    const { hits, next } = await searchPage(client, { ...request, size: pageSize, after });
     if (hits.length > 0) yield hits;
-    if (hits.length < pageSize) return;
-    after = hits[hits.length - 1]?.sort;
+    if (!next) return;
+    after = next;
   }
 }

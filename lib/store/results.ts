@@ -4,6 +4,7 @@ import { logger } from '../log.ts';
 import { type ApiResult, StoredResultSchema, toApiResult } from '../model/result.ts';
 import { ensureIndex } from './bootstrap.ts';
 import { withStore } from './client.ts';
+import { type Paged, type PageParams, searchPage } from './paging.ts';
 
 /**
  * Results are written by Python workers straight into the index (auto id, routed by task id, spec §2.2). Gets
@@ -50,4 +51,45 @@ export async function deleteResult(id: string): Promise<boolean> {
     );
     return true;
   });
+}
+
+async function pagedResults(query: Record<string, unknown>, page: PageParams): Promise<Paged<ApiResult>> {
+  return store('search results', async (client) => {
+    const { hits, total, next } = await searchPage(client, {
+      index: index(),
+      query,
+      sort: [{ _id: 'asc' }],
+      size: page.limit,
+      after: page.cursor,
+      trackTotal: true,
+    });
+    const items = hits.flatMap((hit) => {
+      const parsed = StoredResultSchema.safeParse(hit._source);
+      return parsed.success ? [toApiResult(hit._id, parsed.data)] : [];
+    });
+    return { items, total: total ?? 0, next };
+  });
+}
+
+/** The results of one task, however its worker routed them. */
+export function resultsOfTask(taskId: string, page: PageParams): Promise<Paged<ApiResult>> {
+  return pagedResults(
+    {
+      bool: {
+        filter: [{ parent_id: { type: 'result', id: taskId } }, { exists: { field: 'result.generator' } }],
+      },
+    },
+    page,
+  );
+}
+
+/** Results of the tasks with one key on one creator's documents; unlike the original, empty payloads count. */
+export function resultsOfCreator(
+  creatorId: string,
+  key: string,
+  page: PageParams,
+): Promise<Paged<ApiResult>> {
+  const ofCreator = { has_parent: { parent_type: 'document', query: { term: { 'creator.id': creatorId } } } };
+  const tasks = { bool: { filter: [{ term: { 'task.key': key } }, ofCreator] } };
+  return pagedResults({ bool: { filter: [{ has_parent: { parent_type: 'task', query: tasks } }] } }, page);
 }

@@ -1,9 +1,23 @@
 import type { Client } from '@opensearch-project/opensearch';
 import { getConfig } from '../config.ts';
-import { type StoredTask, StoredTaskSchema } from '../model/task.ts';
+import { type ApiTask, type StoredTask, StoredTaskSchema, toApiTask } from '../model/task.ts';
 import { ensureIndex } from './bootstrap.ts';
 import { withStore } from './client.ts';
-import { decodeCursor, encodeCursor, type SortValues, searchPage } from './paging.ts';
+import {
+  classifyItemError,
+  describeItemError,
+  type ItemError,
+  type ItemErrorKind,
+  mgetFound,
+} from './items.ts';
+import {
+  type Paged,
+  type PageParams,
+  type SearchHit,
+  type SortValues,
+  searchAll,
+  searchPage,
+} from './paging.ts';
 
 /**
  * Task persistence. Every read returns the sequence number and primary term with the source, because every
@@ -26,7 +40,6 @@ interface RawHit {
   _primary_term?: number;
   _source?: unknown;
   found?: boolean;
-  sort?: unknown[];
 }
 
 const index = () => getConfig().opensearch.index;
@@ -61,13 +74,9 @@ export async function getTasks(ids: readonly string[]): Promise<Map<string, Task
   const found = new Map<string, TaskHit>();
   if (ids.length === 0) return found;
   return store('get tasks', async (client) => {
-    for (let i = 0; i < ids.length; i += 5_000) {
-      const chunk = [...new Set(ids.slice(i, i + 5_000))];
-      const response = await client.mget({ index: index(), body: { ids: chunk } });
-      for (const doc of (response.body as { docs: RawHit[] }).docs) {
-        const hit = toTaskHit(doc);
-        if (hit) found.set(hit.id, hit);
-      }
+    for (const doc of await mgetFound(client, index(), ids)) {
+      const hit = toTaskHit(doc);
+      if (hit) found.set(hit.id, hit);
     }
     return found;
   });
@@ -78,6 +87,8 @@ export type WriteOutcome =
   | { status: 'conflict' | 'missing' }
   | {
       status: 'error';
+      /** transient: worth another round (429, 5xx, shard unavailable); permanent: this write cannot succeed. */
+      kind: Exclude<ItemErrorKind, 'missing'>;
       reason: string;
     };
 
@@ -91,18 +102,17 @@ interface BulkItem {
   status: number;
   _seq_no?: number;
   _primary_term?: number;
-  error?: { type?: string; reason?: string; caused_by?: { reason?: string } };
+  error?: ItemError;
 }
 
 function outcomeOf(item: BulkItem | undefined): WriteOutcome {
-  if (!item) return { status: 'error', reason: 'no answer for this item' };
+  if (!item) return { status: 'error', kind: 'transient', reason: 'no answer for this item' };
   if (item.status < 300)
     return { status: 'ok', seqNo: item._seq_no ?? 0, primaryTerm: item._primary_term ?? 1 };
   if (item.status === 409) return { status: 'conflict' };
-  if (item.status === 404) return { status: 'missing' };
-  const reason = item.error?.reason ?? 'unknown error';
-  const cause = item.error?.caused_by?.reason;
-  return { status: 'error', reason: `[${item.status}] ${reason}${cause ? ` > ${cause}` : ''}` };
+  const kind = classifyItemError(item.status, item.error);
+  if (kind === 'missing') return { status: 'missing' };
+  return { status: 'error', kind, reason: `[${item.status}] ${describeItemError(item.error)}` };
 }
 
 async function bulk(
@@ -157,8 +167,8 @@ const ifUnchanged = (hit: Pick<TaskHit, 'id' | 'documentId' | 'seqNo' | 'primary
 export interface TaskPage {
   hits: TaskHit[];
   total: number;
-  /** Opaque cursor for the next page, absent on the last one. */
-  next: string | undefined;
+  /** Sort values of the last hit, present only when more follow. */
+  next: SortValues | undefined;
 }
 
 /**
@@ -176,23 +186,13 @@ export function replaceTasksIfUnchanged(
   return bulk('replace tasks', lines, refresh);
 }
 
-/** Task listings sort by `_id` after their own sort fields: the cursor holds one value per sort field. */
-export function decodeTaskCursor(cursor: string, sortFields = 0): SortValues | undefined {
-  return decodeCursor(cursor, sortFields + 1);
-}
-
 /**
  * One page of tasks matching `query`, in a stable order (`_id`-based tie-break), continued with search_after so
  * that any number of tasks can be paged without the 10,000 window limit.
  */
 export async function searchTasks(
   query: Record<string, unknown>,
-  options: {
-    size: number;
-    after?: unknown[] | undefined;
-    routing?: string;
-    sort?: Record<string, unknown>[];
-  },
+  options: { size: number; after?: SortValues | undefined; sort?: Record<string, unknown>[] },
 ): Promise<TaskPage> {
   return store('search tasks', async (client) => {
     const page = await searchPage(client, {
@@ -200,35 +200,193 @@ export async function searchTasks(
       query,
       sort: [...(options.sort ?? []), { _id: 'asc' }],
       size: options.size,
-      after: options.after as SortValues | undefined,
-      routing: options.routing,
+      after: options.after,
       versions: true,
       trackTotal: true,
     });
-    const hits = page.hits.map(toTaskHit).filter((h): h is TaskHit => h !== undefined);
-    const last = page.hits[page.hits.length - 1];
-    const next = page.hits.length === options.size && last?.sort ? encodeCursor(last.sort) : undefined;
-    return { hits, total: page.total ?? 0, next };
+    return { hits: toTaskHits(page.hits), total: page.total ?? 0, next: page.next };
   });
 }
 
-/** Query: the tasks of one document (children through the join field). */
-export const tasksOfDocumentQuery = (documentId: string) => ({
-  bool: { filter: [{ parent_id: { type: 'task', id: documentId } }, { exists: { field: 'task.key' } }] },
-});
+const toTaskHits = (hits: SearchHit[]) => hits.map(toTaskHit).filter((h): h is TaskHit => h !== undefined);
 
-/** Every task of a document, however many (the original stopped at 10). */
+async function pagedTasks(query: Record<string, unknown>, page: PageParams): Promise<Paged<ApiTask>> {
+  const result = await searchTasks(query, { size: page.limit, after: page.cursor });
+  return { items: result.hits.map((h) => toApiTask(h.id, h.source)), total: result.total, next: result.next };
+}
+
+const hasParent = (query: Record<string, unknown>) => ({ has_parent: { parent_type: 'document', query } });
+
+/** Every task of a document, however many (the original stopped at 10), ordered by key (unique per document). */
 export async function tasksOfDocument(documentId: string): Promise<TaskHit[]> {
-  const all: TaskHit[] = [];
-  let after: unknown[] | undefined;
-  for (;;) {
-    const page = await searchTasks(tasksOfDocumentQuery(documentId), {
-      size: 1_000,
-      after,
+  return store('tasks of document', async (client) => {
+    const all: TaskHit[] = [];
+    const pages = searchAll(client, {
+      index: index(),
+      query: {
+        bool: {
+          filter: [{ parent_id: { type: 'task', id: documentId } }, { exists: { field: 'task.key' } }],
+        },
+      },
+      sort: [{ 'task.key': 'asc' }, { _id: 'asc' }],
       routing: documentId,
+      versions: true,
     });
-    all.push(...page.hits);
-    if (!page.next) return all;
-    after = decodeTaskCursor(page.next);
-  }
+    for await (const hits of pages) all.push(...toTaskHits(hits));
+    return all;
+  });
+}
+
+/**
+ * The tasks due for the sweep: `dane.due_at` passed, and tasks written by the original server (no bookkeeping)
+ * in `legacyStates`, which its scheduler re-ran every 5 s. Earliest due first.
+ */
+export function dueTasks(nowMs: number, legacyStates: readonly number[], size: number, after?: SortValues) {
+  const query = {
+    bool: {
+      filter: [{ exists: { field: 'task.key' } }],
+      should: [
+        { range: { 'dane.due_at': { lte: nowMs } } },
+        {
+          bool: {
+            must_not: [{ exists: { field: 'dane' } }],
+            filter: [{ terms: { 'task.state': legacyStates } }],
+          },
+        },
+      ],
+      minimum_should_match: 1,
+    },
+  };
+  return searchTasks(query, {
+    size,
+    after,
+    sort: [{ 'dane.due_at': { order: 'asc', unmapped_type: 'long' } }],
+  });
+}
+
+/** Tasks of documents that exist, in none of `states`. */
+export function tasksNotIn(states: readonly number[], page: PageParams): Promise<Paged<ApiTask>> {
+  return pagedTasks(
+    {
+      bool: {
+        filter: [{ exists: { field: 'task.key' } }, hasParent({ match_all: {} })],
+        must_not: [{ terms: { 'task.state': states } }],
+      },
+    },
+    page,
+  );
+}
+
+/** Tasks with one key on the documents of one creator. */
+export function tasksOfCreator(creatorId: string, key: string, page: PageParams): Promise<Paged<ApiTask>> {
+  return pagedTasks(
+    { bool: { filter: [{ term: { 'task.key': key } }, hasParent({ term: { 'creator.id': creatorId } })] } },
+    page,
+  );
+}
+
+/** Tasks of one key, on documents that exist, in none of `states`. */
+export function tasksOfKeyNotIn(
+  key: string,
+  states: readonly number[],
+  page: PageParams,
+): Promise<Paged<ApiTask>> {
+  return pagedTasks(
+    {
+      bool: {
+        filter: [{ term: { 'task.key': key } }, hasParent({ match_all: {} })],
+        must_not: [{ terms: { 'task.state': states } }],
+      },
+    },
+    page,
+  );
+}
+
+/** How many tasks of `key` are in each state. */
+export async function stateCounts(key: string): Promise<Record<string, number>> {
+  return store('task states', async (client) => {
+    const response = await client.search({
+      index: index(),
+      body: {
+        size: 0,
+        query: { bool: { filter: [{ term: { 'task.key': key } }] } },
+        aggs: { states: { terms: { field: 'task.state', size: 100 } } },
+      } as Record<string, unknown>,
+    });
+    const body = response.body as {
+      aggregations?: { states?: { buckets?: Array<{ key: number; doc_count: number }> } };
+    };
+    return Object.fromEntries(
+      (body.aggregations?.states?.buckets ?? []).map((b) => [String(b.key), b.doc_count]),
+    );
+  });
+}
+
+/** The task keys in use. */
+export async function taskKeysInUse(): Promise<string[]> {
+  return store('task keys', async (client) => {
+    const response = await client.search({
+      index: index(),
+      body: { size: 0, aggs: { keys: { terms: { field: 'task.key', size: 1_000 } } } } as Record<
+        string,
+        unknown
+      >,
+    });
+    const body = response.body as { aggregations?: { keys?: { buckets?: Array<{ key: string }> } } };
+    return (body.aggregations?.keys?.buckets ?? []).map((b) => b.key);
+  });
+}
+
+/**
+ * Every task of `key` in `state` gets `change` (state, message, bookkeeping) in one update-by-query; a task that
+ * changes meanwhile is skipped (conflicts proceed). The number updated.
+ */
+export async function updateTasksInState(
+  key: string,
+  state: number,
+  change: { task: { state: number; msg: string }; updated_at: string; dane: Record<string, unknown> },
+): Promise<number> {
+  return store('update tasks in state', async (client) => {
+    const response = await client.updateByQuery({
+      index: index(),
+      conflicts: 'proceed',
+      refresh: true,
+      body: {
+        query: { bool: { filter: [{ term: { 'task.key': key } }, { term: { 'task.state': state } }] } },
+        script: {
+          lang: 'painless',
+          source: [
+            'ctx._source.task.state = params.state;',
+            'ctx._source.task.msg = params.msg;',
+            'ctx._source.updated_at = params.stamp;',
+            'if (ctx._source.dane == null) { ctx._source.dane = [:]; }',
+            'for (entry in params.dane.entrySet()) { ctx._source.dane[entry.getKey()] = entry.getValue(); }',
+          ].join(' '),
+          params: {
+            state: change.task.state,
+            msg: change.task.msg,
+            stamp: change.updated_at,
+            dane: change.dane,
+          },
+        },
+      },
+    });
+    return (response.body as { updated?: number }).updated ?? 0;
+  });
+}
+
+/** Deletes a task and its results. */
+export async function deleteTaskWithResults(hit: Pick<TaskHit, 'id' | 'documentId'>): Promise<void> {
+  await store('delete task', async (client) => {
+    await client.deleteByQuery({
+      index: index(),
+      conflicts: 'proceed',
+      refresh: true,
+      body: { query: { parent_id: { type: 'result', id: hit.id } } },
+    });
+    await client.delete(
+      { index: index(), id: hit.id, routing: hit.documentId, refresh: 'wait_for' },
+      { ignore: [404] },
+    );
+  });
 }

@@ -1,7 +1,7 @@
-import { NotFoundError } from '../http/errors.ts';
-import { type ApiTask, TaskState, toApiTask } from '../model/task.ts';
-import { timestamp } from '../model/time.ts';
-import { getTask, updateTasksIfUnchanged } from '../store/tasks.ts';
+import { NotFoundError } from '../errors.ts';
+import { type ApiTask, toApiTask } from '../model/task.ts';
+import { changeDoc, decide } from './lifecycle.ts';
+import { defaultPorts, type TaskPorts } from './ports.ts';
 import { claimAndPublish } from './publish.ts';
 
 export const TASK_ACTIONS = ['retry', 'forceretry', 'reset'] as const;
@@ -11,31 +11,30 @@ export type TaskAction = (typeof TASK_ACTIONS)[number];
  * retry: republish unless queued or done; forceretry: republish whatever the state (a new attempt, so a reply
  * to the old message is ignored); reset: back to 201 "Reset", published by the next sweep (spec §3.1).
  */
-export async function applyTaskAction(id: string, action: TaskAction, now = new Date()): Promise<ApiTask> {
+export async function applyTaskAction(
+  id: string,
+  action: TaskAction,
+  now = new Date(),
+  ports: TaskPorts = defaultPorts(),
+): Promise<ApiTask> {
+  const { store, policy } = ports;
   for (let round = 0; round < 3; round += 1) {
-    const hit = await getTask(id);
+    const hit = await store.getTask(id);
     if (!hit) throw new NotFoundError(`Task \`${id}\` not found`);
     if (action === 'reset') {
-      const [result] = await updateTasksIfUnchanged([
-        {
-          hit,
-          doc: {
-            task: { state: TaskState.CREATED, msg: 'Reset' },
-            updated_at: timestamp(now),
-            dane: { due_at: now.getTime(), retries: 0, last_error: null, waiting_on: null },
-          },
-        },
-      ]);
+      const decision = decide(hit.source, { type: 'reset' }, now, policy);
+      if (decision.ignore || !decision.change) break;
+      const [result] = await store.updateTasksIfUnchanged([{ hit, doc: changeDoc(decision.change, now) }]);
       if (result?.status === 'conflict') continue;
     } else {
-      // A person's retry starts the automatic retries afresh: the claim stores the source as given here.
-      const fresh = { ...hit, source: { ...hit.source, dane: { ...hit.source.dane, retries: 0 } } };
-      const outcome = (await claimAndPublish([fresh], action === 'retry' ? 'retry' : 'force', now)).get(id);
+      const outcome = (await claimAndPublish([hit], action === 'retry' ? 'retry' : 'force', now, ports)).get(
+        id,
+      );
       if (outcome === 'lost-race') continue;
     }
     break;
   }
-  const current = await getTask(id);
+  const current = await store.getTask(id);
   if (!current) throw new NotFoundError(`Task \`${id}\` not found`);
   return toApiTask(current.id, current.source);
 }

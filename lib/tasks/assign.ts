@@ -1,62 +1,50 @@
 import { getConfig } from '../config.ts';
-import { BadRequestError, ConflictError, NotFoundError } from '../http/errors.ts';
+import { ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
 import { taskId } from '../model/ids.ts';
-import { type ApiTask, type StoredTask, type TaskSpec, TaskState, toApiTask } from '../model/task.ts';
-import { timestamp } from '../model/time.ts';
-import { getDocuments } from '../store/documents.ts';
-import { createTasks, getTask, type NewTask, type TaskHit } from '../store/tasks.ts';
+import {
+  type ApiTask,
+  type BatchAssignment,
+  type StoredTask,
+  type TaskSpec,
+  toApiTask,
+} from '../model/task.ts';
+import type { NewTask, TaskHit } from '../store/tasks.ts';
 import { dispatchPublishing } from './dispatch.ts';
+import { newTask } from './lifecycle.ts';
+import { defaultPorts, policyFromConfig, type TaskPorts } from './ports.ts';
 import { claimAndPublish } from './publish.ts';
 
 export const alreadyAssignedMessage = (key: string, documentId: string) =>
   `Task \`${key}\` already assigned to document \`${documentId}\``;
 
-/** A new task's `_source`: 201 "Created", due for the sweep after a grace period in case nobody publishes it. */
-export function newTaskSource(spec: TaskSpec, documentId: string, now: Date): StoredTask {
-  const stamp = timestamp(now);
-  return {
-    task: {
-      key: spec.key,
-      state: TaskState.CREATED,
-      msg: 'Created',
-      priority: spec.priority,
-      ...(Object.keys(spec.args).length > 0 ? { args: spec.args } : {}),
-    },
-    role: { name: 'task', parent: documentId },
-    created_at: stamp,
-    updated_at: stamp,
-    dane: {
-      attempt: 0,
-      retries: 0,
-      due_at: now.getTime() + getConfig().tasks.createdGraceMs,
-      last_error: null,
-    },
-  };
-}
+/** A new task's `_source` under the configured policy. */
+export const newTaskSource = (spec: TaskSpec, documentId: string, now: Date): StoredTask =>
+  newTask(spec, documentId, now, policyFromConfig());
 
 /** Registers one task and publishes it before answering (spec §7.2.9, single form). */
-export async function assignTask(documentId: string, spec: TaskSpec, now = new Date()): Promise<ApiTask> {
-  const parents = await getDocuments([documentId]);
+export async function assignTask(
+  documentId: string,
+  spec: TaskSpec,
+  now = new Date(),
+  ports: TaskPorts = defaultPorts(),
+): Promise<ApiTask> {
+  const { store, policy } = ports;
+  const parents = await store.getDocuments([documentId]);
   if (!parents.has(documentId)) throw new NotFoundError(`No document with id \`${documentId}\` found`);
   const id = taskId(documentId, spec.key);
-  const source = newTaskSource(spec, documentId, now);
-  const [created] = await createTasks([{ id, documentId, source }]);
+  const source = newTask(spec, documentId, now, policy);
+  const [created] = await store.createTasks([{ id, documentId, source }]);
   if (created?.status === 'conflict') throw new ConflictError(alreadyAssignedMessage(spec.key, documentId));
   if (created?.status !== 'ok') {
     const reason = created?.status === 'error' ? created.reason : 'unknown error';
     // A mapping conflict (an args field whose type differs from earlier tasks) is the client's to fix.
-    if (reason.startsWith('[400]')) throw new BadRequestError(`The task could not be stored: ${reason}`);
+    if (reason.startsWith('[400]')) throw new InvalidInputError(`The task could not be stored: ${reason}`);
     throw new Error(`Creating task ${id} failed: ${reason}`);
   }
   const hit: TaskHit = { id, documentId, seqNo: created.seqNo, primaryTerm: created.primaryTerm, source };
-  await claimAndPublish([hit], 'run', now);
-  const current = await getTask(id);
+  await claimAndPublish([hit], 'run', now, ports);
+  const current = await store.getTask(id);
   return toApiTask(id, current?.source ?? source);
-}
-
-export interface BatchAssignment {
-  success: ApiTask[];
-  failed: Array<{ document_id: string; error: string }>;
 }
 
 /**
@@ -67,8 +55,10 @@ export async function assignTasks(
   documentIds: readonly string[],
   spec: TaskSpec,
   now = new Date(),
+  ports: TaskPorts = defaultPorts(),
 ): Promise<BatchAssignment> {
-  const parents = await getDocuments(documentIds);
+  const { store, policy } = ports;
+  const parents = await store.getDocuments(documentIds);
   const failed: BatchAssignment['failed'] = [];
   const pending: NewTask[] = [];
   for (const documentId of documentIds) {
@@ -79,10 +69,10 @@ export async function assignTasks(
     pending.push({
       id: taskId(documentId, spec.key),
       documentId,
-      source: newTaskSource(spec, documentId, now),
+      source: newTask(spec, documentId, now, policy),
     });
   }
-  const results = await createTasks(pending);
+  const results = await store.createTasks(pending);
   const created: TaskHit[] = [];
   pending.forEach((task, i) => {
     const result = results[i];
@@ -100,7 +90,7 @@ export async function assignTasks(
   });
 
   if (created.length <= getConfig().publishing.inlineLimit) {
-    await claimAndPublish(created, 'run', now);
+    await claimAndPublish(created, 'run', now, ports);
   } else {
     await dispatchPublishing(created.map((task) => task.id));
   }

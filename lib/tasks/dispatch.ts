@@ -1,6 +1,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { getConfig } from '../config.ts';
 import { logger } from '../log.ts';
+import type { PublishTasksEvent } from '../model/task.ts';
 
 /**
  * Hands the publishing of a large batch to the `publishTasks` function, invoked asynchronously, so the HTTP
@@ -15,10 +16,6 @@ function client(): LambdaClient {
   const { lambdaEndpoint } = getConfig().publishing;
   lambda ??= new LambdaClient(lambdaEndpoint ? { endpoint: lambdaEndpoint } : {});
   return lambda;
-}
-
-export interface PublishTasksEvent {
-  taskIds: string[];
 }
 
 export async function dispatchPublishing(

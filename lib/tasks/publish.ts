@@ -1,42 +1,19 @@
 import { randomBytes } from 'node:crypto';
-import { getBroker } from '../broker/connection.ts';
-import { type OutgoingMessage, publishMessages } from '../broker/publisher.ts';
-import { getConfig } from '../config.ts';
-import { ServiceUnavailableError } from '../http/errors.ts';
+import type { OutgoingMessage, PublishOutcome } from '../broker/publisher.ts';
+import { DependencyUnavailableError } from '../errors.ts';
 import { logger } from '../log.ts';
 import type { ApiDocument } from '../model/document.ts';
-import {
-  DEPENDENCY_FAILED,
-  RUNNABLE_STATES,
-  type StoredTask,
-  TaskState,
-  taskMessageJson,
-} from '../model/task.ts';
-import { timestamp } from '../model/time.ts';
-import { getDocuments } from '../store/documents.ts';
-import {
-  type ConditionalUpdate,
-  replaceTasksIfUnchanged,
-  type TaskHit,
-  updateTasksIfUnchanged,
-} from '../store/tasks.ts';
-import { retryDelayMs, scheduleRetry } from './backoff.ts';
+import { taskMessage } from '../model/task.ts';
+import type { ConditionalUpdate, TaskHit } from '../store/tasks.ts';
+import { applyChange, type ClaimRule, changeDoc, decide, type TaskEvent } from './lifecycle.ts';
+import { defaultPorts, type TaskPorts } from './ports.ts';
 
 /**
- * Claim before publish (DESIGN principle 2). A task is moved to 102 by a conditional update of the version we
- * read; only the caller whose update wins publishes, so concurrent API calls, sweeps and reply fan-out never send
+ * Claim before publish (DESIGN principle 2). A task is moved to 102 by a conditional write of the version we
+ * read; only the caller whose write wins publishes, so concurrent API calls, sweeps and reply fan-out never send
  * one task twice. The claim also bumps the attempt number, which travels in the message's correlation id and
  * lets reply handling tell a reply to this attempt from a late one to an earlier attempt.
  */
-
-/** `run`: the original's whitelist (+ our 424); `retry`: anything not queued or done; `force`: anything. */
-export type RunRule = 'run' | 'retry' | 'force';
-
-export function eligible(state: number, rule: RunRule): boolean {
-  if (rule === 'force') return true;
-  if (rule === 'retry') return state !== TaskState.QUEUED && state !== TaskState.SUCCESS;
-  return RUNNABLE_STATES.has(state) || state === DEPENDENCY_FAILED;
-}
 
 export type ClaimOutcome =
   | 'published'
@@ -46,9 +23,6 @@ export type ClaimOutcome =
   | 'publish-failed'
   | 'orphan'
   | 'broker-down';
-
-/** How long a claimed task may wait for its publish to be confirmed before the sweep takes it over. */
-export const PUBLISH_GRACE_MS = 2 * 60_000;
 
 /** `<task id>#<attempt>.<claim token>`; Python workers copy it into their reply unchanged. */
 export const correlationIdOf = (taskId: string, attempt: number, claim: string) =>
@@ -67,177 +41,109 @@ export function parseCorrelationId(value: string): Correlation {
   return { taskId: match[1] as string, attempt: Number(match[2]), claim: match[3] };
 }
 
-/** The document part of a task message, as Python's `Document.to_json` writes it. */
-export function documentMessageJson(document: ApiDocument) {
-  return {
-    target: document.target,
-    creator: document.creator,
-    created_at: document.created_at,
-    updated_at: document.updated_at,
-    _id: document._id,
-  };
-}
-
 export const routingKeyOf = (document: ApiDocument, key: string) => `${document.target.type}.${key}`;
 
 export async function claimAndPublish(
   hits: readonly TaskHit[],
-  rule: RunRule,
+  rule: ClaimRule,
   now: Date = new Date(),
+  ports: TaskPorts = defaultPorts(),
 ): Promise<Map<string, ClaimOutcome>> {
+  const { store, broker, policy } = ports;
   const outcomes = new Map<string, ClaimOutcome>();
-  const candidates = hits.filter((hit) => {
-    const ok = eligible(hit.source.task.state, rule);
-    if (!ok) outcomes.set(hit.id, 'not-eligible');
-    return ok;
-  });
-  if (candidates.length === 0) return outcomes;
+  const claims: Array<{ hit: TaskHit; event: TaskEvent }> = [];
+  for (const hit of hits) {
+    const event: TaskEvent = { type: 'claim', rule, claim: randomBytes(4).toString('hex') };
+    if (decide(hit.source, event, now, policy).ignore) outcomes.set(hit.id, 'not-eligible');
+    else claims.push({ hit, event });
+  }
+  if (claims.length === 0) return outcomes;
 
-  // No claim while the broker is unreachable: a claim that cannot be published only costs a write and, worse,
-  // an attempt. The tasks keep their state and due time; the caller (the sweep, or the API answering with the task
-  // as registered) sees `broker-down`.
+  // No claim while the broker is unreachable: the tasks keep their state and due time; the caller (the sweep, or
+  // the API answering with the task as registered) sees `broker-down`.
   try {
-    await getBroker();
+    await broker.connect();
   } catch (error) {
-    if (!(error instanceof ServiceUnavailableError)) throw error;
-    for (const hit of candidates) outcomes.set(hit.id, 'broker-down');
+    if (!(error instanceof DependencyUnavailableError)) throw error;
+    for (const { hit } of claims) outcomes.set(hit.id, 'broker-down');
     return outcomes;
   }
 
-  const nowMs = now.getTime();
-  const stamp = timestamp(now);
-  const parents = await getDocuments(candidates.map((hit) => hit.documentId));
-
-  const orphans = candidates.filter((hit) => !parents.has(hit.documentId));
-  const claimable = candidates.filter((hit) => parents.has(hit.documentId));
-  if (orphans.length > 0) {
-    await updateTasksIfUnchanged(
-      orphans.map((hit) => ({
-        hit,
-        doc: {
-          task: { state: TaskState.ERROR, msg: `Parent document ${hit.documentId} not found` },
-          updated_at: stamp,
-          dane: { due_at: null },
-        },
-      })),
-    );
-    for (const hit of orphans) outcomes.set(hit.id, 'orphan');
-  }
-
-  const { leaseMs } = getConfig().tasks;
-  const claims = claimable.map((hit) => {
-    const attempt = (hit.source.dane?.attempt ?? 0) + 1;
-    const claim = randomBytes(4).toString('hex');
-    const source: StoredTask = {
-      ...hit.source,
-      task: { ...hit.source.task, state: TaskState.QUEUED, msg: 'Queued' },
-      updated_at: stamp,
-      // Due again soon unless the publish is confirmed (then the due time moves to the end of the lease): if this
-      // process dies between claim and confirm, the sweep republishes within minutes, not after hours.
-      dane: {
-        ...hit.source.dane,
-        attempt,
-        claim,
-        unconfirmed: null,
-        due_at: nowMs + PUBLISH_GRACE_MS,
-        last_error: null,
-      },
-    };
-    return { hit, attempt, claim, source };
-  });
-  const claimResults = await replaceTasksIfUnchanged(claims);
-
-  const won: Array<{ hit: TaskHit; attempt: number; claim: string; seqNo: number; primaryTerm: number }> = [];
-  claims.forEach((claim, i) => {
-    const result = claimResults[i];
-    if (result?.status === 'ok') {
-      won.push({
-        hit: claim.hit,
-        attempt: claim.attempt,
-        claim: claim.claim,
-        seqNo: result.seqNo,
-        primaryTerm: result.primaryTerm,
-      });
-    } else {
-      outcomes.set(claim.hit.id, 'lost-race');
-      if (result?.status === 'error')
-        logger.warn('Claim failed', { taskId: claim.hit.id, reason: result.reason });
+  const parents = await store.getDocuments(claims.map(({ hit }) => hit.documentId));
+  const orphans: ConditionalUpdate[] = [];
+  const replacements: Array<{ hit: TaskHit; source: TaskHit['source']; document: ApiDocument }> = [];
+  for (const { hit, event } of claims) {
+    const document = parents.get(hit.documentId);
+    const decision = document
+      ? decide(hit.source, event, now, policy)
+      : decide(hit.source, { type: 'orphaned', documentId: hit.documentId }, now, policy);
+    if (decision.ignore || !decision.change) continue;
+    if (document) replacements.push({ hit, source: applyChange(hit.source, decision.change, now), document });
+    else {
+      orphans.push({ hit, doc: changeDoc(decision.change, now) });
+      outcomes.set(hit.id, 'orphan');
     }
+  }
+  await store.updateTasksIfUnchanged(orphans);
+  const claimResults = await store.replaceTasksIfUnchanged(replacements);
+
+  const won: Array<{ hit: TaskHit; message: OutgoingMessage }> = [];
+  replacements.forEach(({ hit, source, document }, i) => {
+    const result = claimResults[i];
+    if (result?.status !== 'ok') {
+      outcomes.set(hit.id, 'lost-race');
+      if (result?.status === 'error') logger.warn('Claim failed', { taskId: hit.id, reason: result.reason });
+      return;
+    }
+    const claimed: TaskHit = { ...hit, source, seqNo: result.seqNo, primaryTerm: result.primaryTerm };
+    won.push({
+      hit: claimed,
+      message: {
+        routingKey: routingKeyOf(document, hit.source.task.key),
+        correlationId: correlationIdOf(hit.id, source.dane?.attempt ?? 0, source.dane?.claim ?? ''),
+        priority: hit.source.task.priority ?? 1,
+        // The task as it was before the claim (state 201/205/412/...), as the original sent it.
+        body: taskMessage(hit.id, hit.source, document),
+      },
+    });
   });
   if (won.length === 0) return outcomes;
 
-  // The message carries the task as it was before the claim (state 201/205/412/...), as the original sent it.
-  const messages: OutgoingMessage[] = won.map(({ hit, attempt, claim }) => {
-    const parent = parents.get(hit.documentId) as ApiDocument;
-    return {
-      routingKey: routingKeyOf(parent, hit.source.task.key),
-      correlationId: correlationIdOf(hit.id, attempt, claim),
-      priority: hit.source.task.priority ?? 1,
-      body: {
-        task: taskMessageJson(hit.id, hit.source),
-        document: documentMessageJson(parent),
-      },
-    };
-  });
-
-  let results: Awaited<ReturnType<typeof publishMessages>>;
+  let results: PublishOutcome[];
   try {
-    results = await publishMessages(messages);
+    results = await broker.publish(won.map((w) => w.message));
   } catch (error) {
-    const reason = error instanceof ServiceUnavailableError ? error.message : (error as Error).message;
-    results = messages.map(() => ({ status: 'failed' as const, reason }));
+    const reason = (error as Error).message;
+    results = won.map(() => ({ status: 'failed' as const, reason }));
   }
 
-  // Undo the claim of what did not reach a queue, conditionally on our own claim: if anything else changed the
-  // task since (it cannot be a reply: nothing was delivered), that newer state wins.
+  // Record each outcome conditionally on our own claim: if anything changed the task since (a worker's reply
+  // that came before the confirm), that newer state wins.
   const followUps: ConditionalUpdate[] = [];
-  won.forEach((claim, i) => {
-    const result = results[i];
-    const versioned = { ...claim.hit, seqNo: claim.seqNo, primaryTerm: claim.primaryTerm };
-    const retries = claim.hit.source.dane?.retries ?? 0;
-    if (result?.status === 'confirmed') {
-      outcomes.set(claim.hit.id, 'published');
-      // Conditional on our claim: if the worker's reply is already stored, its due time stands.
-      followUps.push({
-        hit: versioned,
-        doc: { dane: { due_at: nowMs + leaseMs(claim.hit.source.task.key) } },
-      });
-    } else if (result?.status === 'returned') {
-      outcomes.set(claim.hit.id, 'unroutable');
-      // A worker may be deployed any time: unroutable tasks keep being tried (a returned mandatory publish costs
-      // nothing), at the longest back-off interval once the attempts are used up.
-      const next = scheduleRetry(retries, nowMs);
-      followUps.push({
-        hit: versioned,
-        doc: {
-          task: { state: TaskState.NO_ROUTE_TO_QUEUE, msg: 'Unroutable task' },
-          updated_at: stamp,
-          dane: {
-            retries: next.retries,
-            due_at: next.due_at ?? nowMs + retryDelayMs(retries),
-            last_error: `No queue bound for ${messages[i]?.routingKey}`,
-          },
-        },
-      });
-    } else {
-      const reason = result?.status === 'failed' ? result.reason : 'unknown publish failure';
-      outcomes.set(claim.hit.id, 'publish-failed');
-      logger.warn('Publish failed', { taskId: claim.hit.id, reason });
-      // Our infrastructure failed, not the task: retried with back-off, without using up the task's attempts.
-      followUps.push({
-        hit: versioned,
-        doc: {
-          task: { state: TaskState.ERROR_PROXY, msg: `Publishing to the message queue failed: ${reason}` },
-          updated_at: stamp,
-          dane: { due_at: nowMs + retryDelayMs(retries), last_error: reason, unconfirmed: claim.attempt },
-        },
-      });
-    }
+  won.forEach(({ hit, message }, i) => {
+    const result = results[i] ?? { status: 'failed', reason: 'unknown publish failure' };
+    const event: TaskEvent =
+      result.status === 'confirmed'
+        ? { type: 'publish-confirmed' }
+        : result.status === 'returned'
+          ? { type: 'publish-returned', routingKey: message.routingKey }
+          : { type: 'publish-failed', reason: result.reason };
+    outcomes.set(
+      hit.id,
+      result.status === 'confirmed'
+        ? 'published'
+        : result.status === 'returned'
+          ? 'unroutable'
+          : 'publish-failed',
+    );
+    if (result.status === 'failed') logger.warn('Publish failed', { taskId: hit.id, reason: result.reason });
+    const decision = decide(hit.source, event, now, policy);
+    if (!decision.ignore && decision.change) followUps.push({ hit, doc: changeDoc(decision.change, now) });
   });
-  const written = await updateTasksIfUnchanged(followUps);
+  const written = await store.updateTasksIfUnchanged(followUps);
   const failedWrites = written.filter((w) => w.status === 'error');
   if (failedWrites.length > 0) {
-    // The claims stand and expire after PUBLISH_GRACE_MS: the sweep then looks at these tasks again.
+    // The claims stand and expire after the publish grace: the sweep then looks at these tasks again.
     logger.warn('Could not record publish outcomes', { count: failedWrites.length, first: failedWrites[0] });
   }
   const count = (wanted: ClaimOutcome) => [...outcomes.values()].filter((o) => o === wanted).length;
@@ -248,4 +154,19 @@ export async function claimAndPublish(
     failed: count('publish-failed'),
   });
   return outcomes;
+}
+
+/** Claims and publishes the tasks with these ids, a thousand at a time; how many were published. */
+export async function publishTasksById(
+  taskIds: readonly string[],
+  now: Date = new Date(),
+  ports: TaskPorts = defaultPorts(),
+): Promise<number> {
+  let published = 0;
+  for (let i = 0; i < taskIds.length; i += 1_000) {
+    const hits = await ports.store.getTasks(taskIds.slice(i, i + 1_000));
+    const outcomes = await claimAndPublish([...hits.values()], 'run', now, ports);
+    published += [...outcomes.values()].filter((o) => o === 'published').length;
+  }
+  return published;
 }

@@ -1,27 +1,11 @@
 import { z } from 'zod';
-import { type Logger, logger as rootLogger } from '../log.ts';
+import { DependencyUnavailableError } from '../errors.ts';
+import { logger } from '../log.ts';
 import { taskId as taskIdOf } from '../model/ids.ts';
-import {
-  AUTO_RETRY_STATES,
-  DEPENDENCY_FAILED,
-  foldTaskFields,
-  type Reply,
-  ReplySchema,
-  TaskSpecSchema,
-  TaskState,
-} from '../model/task.ts';
-import { timestamp } from '../model/time.ts';
-import {
-  type ConditionalUpdate,
-  createTasks,
-  getTasks,
-  type NewTask,
-  type TaskHit,
-  tasksOfDocument,
-  updateTasksIfUnchanged,
-} from '../store/tasks.ts';
-import { newTaskSource } from './assign.ts';
-import { retryDelayMs, scheduleRetry } from './backoff.ts';
+import { type Reply, ReplySchema, type TaskSpec, TaskState, taskSpecOf } from '../model/task.ts';
+import type { ConditionalUpdate, NewTask, TaskHit } from '../store/tasks.ts';
+import { applyChange, changeDoc, decide, type Effect, newTask } from './lifecycle.ts';
+import { defaultPorts, type TaskPorts } from './ports.ts';
 import { claimAndPublish, parseCorrelationId } from './publish.ts';
 
 /**
@@ -43,23 +27,6 @@ export interface ReplyReport {
   counts: Record<ReplyOutcome, number>;
 }
 
-/** Bulk item errors worth another round: rejections under load and unavailable shards. */
-const isTransient = (reason: string) => /^\[(429|5\d\d)\]/.test(reason);
-
-/** States after which the task will not run again by itself: its dependants must be told. */
-export function isFinalFailure(state: number): boolean {
-  return (
-    state !== TaskState.SUCCESS &&
-    state !== TaskState.QUEUED &&
-    state !== TaskState.CREATED &&
-    state !== TaskState.TASK_RESET &&
-    state !== TaskState.UNFINISHED_DEPENDENCY &&
-    // Unroutable tasks are tried again until a worker queue appears (see publish.ts).
-    state !== TaskState.NO_ROUTE_TO_QUEUE &&
-    !AUTO_RETRY_STATES.has(state)
-  );
-}
-
 function decode(body: string): unknown {
   let value: unknown = JSON.parse(body);
   // Workers on lib >= 0.3.6 JSON-encode whatever their callback returns; a callback that already returned a JSON
@@ -74,12 +41,14 @@ interface ParsedReply {
   attempt: number | undefined;
   claim: string | undefined;
   reply: Reply;
+  /** The valid dependencies a 412 names; entries that name no task are left out. */
+  dependencies: TaskSpec[];
 }
 
-function parse(raw: RawReply, index: number, log: Logger): ParsedReply | undefined {
+function parse(raw: RawReply, index: number): ParsedReply | undefined {
   const correlationId = raw.correlationId ?? '';
   if (correlationId === '') {
-    log.warn('Poison reply dropped: no correlation id', { body: raw.body.slice(0, 500) });
+    logger.warn('Poison reply dropped: no correlation id', { body: raw.body.slice(0, 500) });
     return undefined;
   }
   const { taskId, attempt, claim } = parseCorrelationId(correlationId);
@@ -87,157 +56,103 @@ function parse(raw: RawReply, index: number, log: Logger): ParsedReply | undefin
   try {
     value = decode(raw.body);
   } catch (error) {
-    log.warn('Poison reply dropped: body is not JSON', { taskId, error, body: raw.body.slice(0, 500) });
+    logger.warn('Poison reply dropped: body is not JSON', { taskId, error, body: raw.body.slice(0, 500) });
     return undefined;
   }
   const parsed = ReplySchema.safeParse(value);
   if (!parsed.success) {
-    log.warn('Poison reply dropped: not a {state, message} reply', {
+    logger.warn('Poison reply dropped: not a {state, message} reply', {
       taskId,
       issues: z.flattenError(parsed.error).fieldErrors,
       body: raw.body.slice(0, 500),
     });
     return undefined;
   }
-  return { index, taskId, attempt, claim, reply: parsed.data };
-}
-
-/** Whether a reply answers the attempt that is in flight now. */
-function verdict(
-  hit: TaskHit,
-  item: Pick<ParsedReply, 'attempt' | 'claim'>,
-): 'apply' | 'stale' | 'duplicate' {
-  const dane = hit.source.dane ?? {};
-  const current = dane.attempt ?? 0;
-  // A bare task id (a message published by another server) has no attempt: accept it while the task is queued.
-  if (item.attempt !== undefined && item.attempt !== current) return 'stale';
-  // Same attempt number, other claim: the message of an earlier incarnation of this task (deleted, assigned again).
-  if (item.claim !== undefined && dane.claim != null && item.claim !== dane.claim) return 'stale';
-  if (hit.source.task.state === TaskState.QUEUED) return 'apply';
-  // Its publish was not confirmed, yet the message reached a worker after all: the work was done, take the reply.
-  if (item.attempt !== undefined && item.attempt === dane.unconfirmed) return 'apply';
-  return 'duplicate';
-}
-
-function dependencyKeys(reply: Reply): string[] {
-  return (reply.dependencies ?? []).flatMap((dependency) => {
-    try {
-      const spec =
-        typeof dependency === 'string'
-          ? TaskSpecSchema.parse({ key: dependency })
-          : TaskSpecSchema.parse(foldTaskFields(dependency));
-      return [spec.key];
-    } catch {
-      return [];
-    }
+  const dependencies = (parsed.data.dependencies ?? []).flatMap((d) => {
+    const spec = taskSpecOf(d);
+    if (!spec) logger.warn('Unusable dependency in a 412 reply ignored', { taskId, dependency: d });
+    return spec ? [spec] : [];
   });
+  return { index, taskId, attempt, claim, reply: parsed.data, dependencies };
 }
 
-function stateChange(
-  hit: TaskHit,
-  reply: Reply,
-  now: Date,
-  siblingsUnfinished: string[],
-): Record<string, unknown> {
-  const nowMs = now.getTime();
-  const retries = hit.source.dane?.retries ?? 0;
-  const base = { task: { state: reply.state, msg: reply.message }, updated_at: timestamp(now) };
-  if (reply.state === TaskState.SUCCESS) {
-    return { ...base, dane: { due_at: null, retries: 0, last_error: null, waiting_on: null } };
-  }
-  if (reply.state === TaskState.UNFINISHED_DEPENDENCY) {
-    const named = dependencyKeys(reply);
-    // A worker names only the dependencies that do not exist yet; when it names none, it waits on some of the
-    // unfinished siblings, and which ones only the worker knows.
-    const waitingOn = named.length > 0 ? named : siblingsUnfinished;
-    // Each 412 counts and pushes the sweep's next look further out: a worker that keeps reporting a dependency as
-    // unfinished although it is done (a lower-case depends_on, say) is re-run at most every RETRY_MAX_MS, not in
-    // a tight loop. A dependency's success still re-runs the task at once (fan-out).
-    return {
-      ...base,
-      dane: {
-        retries: retries + 1,
-        due_at: nowMs + retryDelayMs(retries),
-        waiting_on: waitingOn,
-        last_error: null,
-      },
-    };
-  }
-  if (AUTO_RETRY_STATES.has(reply.state)) {
-    return { ...base, dane: { ...scheduleRetry(retries, nowMs), last_error: reply.message } };
-  }
-  return { ...base, dane: { due_at: null, last_error: isFinalFailure(reply.state) ? reply.message : null } };
+interface Applied {
+  hit: TaskHit;
+  effects: Effect[];
 }
 
 export async function handleReplies(
   raws: readonly RawReply[],
   now: Date = new Date(),
-  log: Logger = rootLogger,
+  ports: TaskPorts = defaultPorts(),
 ): Promise<ReplyReport> {
+  const { store, policy } = ports;
   const outcomes: ReplyOutcome[] = raws.map(() => 'poison');
-  const parsed = raws.map((raw, i) => parse(raw, i, log)).filter((p): p is ParsedReply => p !== undefined);
+  const parsed = raws.map((raw, i) => parse(raw, i)).filter((p): p is ParsedReply => p !== undefined);
 
   let pending = parsed;
-  const applied: Array<{ hit: TaskHit; reply: Reply }> = [];
+  const applied: Applied[] = [];
   // A conflict means the task changed between our read and our write (the API, the sweep, or another batch):
   // re-read and decide again, a bounded number of times.
   for (let round = 0; round < 5 && pending.length > 0; round += 1) {
-    const hits = await getTasks(pending.map((p) => p.taskId));
+    // A read that OpenSearch could not answer for some tasks fails here (DependencyUnavailableError): the batch
+    // is delivered again rather than its replies dropped as if their tasks did not exist.
+    const hits = await store.getTasks(pending.map((p) => p.taskId));
     const siblingCache = new Map<string, Promise<TaskHit[]>>();
-    const updates: Array<ConditionalUpdate & { item: ParsedReply; next: TaskHit }> = [];
+    const updates: Array<ConditionalUpdate & { item: ParsedReply; next: TaskHit; effects: Effect[] }> = [];
     const working = new Map<string, TaskHit>();
     for (const item of pending) {
       const hit = working.get(item.taskId) ?? hits.get(item.taskId);
       if (!hit) {
         outcomes[item.index] = 'unknown-task';
-        log.warn('Reply for an unknown task dropped', { taskId: item.taskId, state: item.reply.state });
+        logger.warn('Reply for an unknown task dropped', { taskId: item.taskId, state: item.reply.state });
         continue;
       }
-      const v = verdict(hit, item);
-      if (v !== 'apply') {
-        outcomes[item.index] = v;
-        log.info('Reply ignored', { taskId: item.taskId, verdict: v, replyAttempt: item.attempt });
-        continue;
-      }
-      let unfinished: string[] = [];
-      if (item.reply.state === TaskState.UNFINISHED_DEPENDENCY && dependencyKeys(item.reply).length === 0) {
-        const siblings = siblingCache.get(hit.documentId) ?? tasksOfDocument(hit.documentId);
+      let unfinishedSiblings: string[] = [];
+      if (item.reply.state === TaskState.UNFINISHED_DEPENDENCY && item.dependencies.length === 0) {
+        const siblings = siblingCache.get(hit.documentId) ?? store.tasksOfDocument(hit.documentId);
         siblingCache.set(hit.documentId, siblings);
-        unfinished = (await siblings)
+        unfinishedSiblings = (await siblings)
           .filter((s) => s.id !== hit.id && s.source.task.state !== TaskState.SUCCESS)
           .map((s) => s.source.task.key);
       }
-      const doc = stateChange(hit, item.reply, now, unfinished);
-      doc.dane = { ...(doc.dane as object), unconfirmed: null };
+      const decision = decide(hit.source, { type: 'reply', ...item, unfinishedSiblings }, now, policy);
+      if (decision.ignore) {
+        outcomes[item.index] = decision.reason as ReplyOutcome;
+        logger.info('Reply ignored', {
+          taskId: item.taskId,
+          verdict: decision.reason,
+          replyAttempt: item.attempt,
+        });
+        continue;
+      }
+      if (!decision.change) continue;
       // Later replies for the same task in this batch see this one as applied (state no longer 102).
-      const next: TaskHit = {
-        ...hit,
-        source: {
-          ...hit.source,
-          task: { ...hit.source.task, state: item.reply.state, msg: item.reply.message },
-          dane: { ...hit.source.dane, ...(doc.dane as object) },
-        },
-      };
+      const next: TaskHit = { ...hit, source: applyChange(hit.source, decision.change, now) };
       working.set(item.taskId, next);
-      updates.push({ hit, doc, item, next });
+      const original = updates.find((u) => u.item.taskId === item.taskId)?.hit ?? hit;
+      updates.push({ hit: original, doc: next.source, item, next, effects: decision.effects });
     }
-    // One write per task: the last applied reply's change, conditional on the version read.
+    // One write per task: the last applied reply's source, conditional on the version read.
     const lastPerTask = new Map<string, (typeof updates)[number]>();
     for (const update of updates) lastPerTask.set(update.item.taskId, update);
     const finalUpdates = [...lastPerTask.values()];
     // wait_for: workers check their dependencies with a search, so a stored 200 must be searchable before the
     // tasks waiting on it are published again (and the original refreshed every write).
-    const results = await updateTasksIfUnchanged(finalUpdates, 'wait_for');
+    const results = await store.replaceTasksIfUnchanged(
+      finalUpdates.map((u) => ({ hit: u.hit, source: u.next.source })),
+      'wait_for',
+    );
     const retry: ParsedReply[] = [];
     finalUpdates.forEach((update, i) => {
       const result = results[i];
       const sameTask = updates.filter((u) => u.item.taskId === update.item.taskId);
       if (result?.status === 'ok') {
         for (const u of sameTask) outcomes[u.item.index] = u === update ? 'applied' : 'duplicate';
-        applied.push({ hit: update.next, reply: update.item.reply });
+        applied.push({ hit: update.next, effects: sameTask.flatMap((u) => u.effects) });
       } else if (
         result?.status === 'conflict' ||
-        (result?.status === 'error' && isTransient(result.reason))
+        (result?.status === 'error' && result.kind === 'transient')
       ) {
         retry.push(...sameTask.map((u) => u.item));
       } else if (result?.status === 'missing') {
@@ -245,7 +160,7 @@ export async function handleReplies(
         for (const u of sameTask) outcomes[u.item.index] = 'unknown-task';
       } else {
         const reason = result?.status === 'error' ? result.reason : 'no answer';
-        log.warn('Reply could not be stored and is dropped', { taskId: update.item.taskId, reason });
+        logger.warn('Reply could not be stored and is dropped', { taskId: update.item.taskId, reason });
         for (const u of sameTask) outcomes[u.item.index] = 'poison';
       }
     });
@@ -254,69 +169,65 @@ export async function handleReplies(
   if (pending.length > 0) {
     // Still conflicting or rejected after every round: fail the invocation so the event source delivers the batch
     // again. Replies are idempotent, so what was applied already is not applied twice.
-    throw new Error(
+    throw new DependencyUnavailableError(
+      'database',
       `${pending.length} replies could not be stored (conflicts or rejections); batch to be redelivered`,
     );
   }
 
-  await followUp(applied, now, log);
+  await carryOut(applied, now, ports);
 
   const counts = { applied: 0, stale: 0, duplicate: 0, 'unknown-task': 0, poison: 0 } as Record<
     ReplyOutcome,
     number
   >;
   for (const outcome of outcomes) counts[outcome] += 1;
-  log.info('Replies handled', { ...counts, total: raws.length });
+  logger.info('Replies handled', { ...counts, total: raws.length });
   return { outcomes, counts };
 }
 
-/** Dependencies to create, siblings to run, dependants to release: per document, after the states are stored. */
-async function followUp(
-  applied: Array<{ hit: TaskHit; reply: Reply }>,
-  now: Date,
-  log: Logger,
-): Promise<void> {
-  const byDocument = new Map<string, Array<{ hit: TaskHit; reply: Reply }>>();
+/** The effects of the applied replies, per document, after the states are stored. */
+async function carryOut(applied: readonly Applied[], now: Date, ports: TaskPorts): Promise<void> {
+  const byDocument = new Map<string, Applied[]>();
   for (const entry of applied) {
-    const list = byDocument.get(entry.hit.documentId) ?? [];
-    list.push(entry);
-    byDocument.set(entry.hit.documentId, list);
+    byDocument.set(entry.hit.documentId, [...(byDocument.get(entry.hit.documentId) ?? []), entry]);
   }
   for (const [documentId, entries] of byDocument) {
     try {
-      await followUpDocument(documentId, entries, now, log);
+      await carryOutForDocument(documentId, entries, now, ports);
     } catch (error) {
-      // The states are stored; what failed here the sweep catches up with (412 and 201 tasks are due).
-      log.error('Reply follow-up failed', { documentId, error });
+      // The states are stored, each with its due time: what failed here the sweep catches up with.
+      logger.error('Reply follow-up failed', { documentId, error });
     }
   }
 }
 
-async function followUpDocument(
+/** The siblings of a document as they are now: ids from a search, states from a realtime multi-get. */
+export async function currentSiblings(documentId: string, ports: TaskPorts, extra: readonly string[] = []) {
+  const listed = await ports.store.tasksOfDocument(documentId);
+  return ports.store.getTasks([...new Set([...listed.map((t) => t.id), ...extra])]);
+}
+
+async function carryOutForDocument(
   documentId: string,
-  entries: Array<{ hit: TaskHit; reply: Reply }>,
+  entries: readonly Applied[],
   now: Date,
-  log: Logger,
+  ports: TaskPorts,
 ): Promise<void> {
-  // 1. Create the dependencies that 412 replies named and that do not exist yet; publish them.
+  const { store, policy } = ports;
+  const effects = entries.flatMap((e) => e.effects);
+
+  // 1. Create the dependencies that 412 replies named and that do not exist yet.
   const toCreate: NewTask[] = [];
-  for (const { reply } of entries) {
-    if (reply.state !== TaskState.UNFINISHED_DEPENDENCY) continue;
-    for (const dependency of reply.dependencies ?? []) {
-      const parsed = TaskSpecSchema.safeParse(
-        typeof dependency === 'string' ? { key: dependency } : foldTaskFields(dependency),
-      );
-      if (!parsed.success) {
-        log.warn('Unusable dependency in a 412 reply ignored', { documentId, dependency });
-        continue;
-      }
-      const id = taskIdOf(documentId, parsed.data.key);
-      if (!toCreate.some((t) => t.id === id)) {
-        toCreate.push({ id, documentId, source: newTaskSource(parsed.data, documentId, now) });
-      }
+  for (const effect of effects) {
+    if (effect.type !== 'create-dependencies') continue;
+    for (const spec of effect.specs) {
+      const id = taskIdOf(documentId, spec.key);
+      if (!toCreate.some((t) => t.id === id))
+        toCreate.push({ id, documentId, source: newTask(spec, documentId, now, policy) });
     }
   }
-  const created = await createTasks(toCreate, 'wait_for');
+  const created = await store.createTasks(toCreate, 'wait_for');
   const newHits: TaskHit[] = [];
   toCreate.forEach((task, i) => {
     const result = created[i];
@@ -324,68 +235,44 @@ async function followUpDocument(
       newHits.push({ ...task, seqNo: result.seqNo, primaryTerm: result.primaryTerm });
   });
 
-  // 2. Look at the siblings as they are now (ids from a search, states from a realtime multi-get).
-  const listed = await tasksOfDocument(documentId);
-  const fresh = await getTasks([...new Set([...listed.map((t) => t.id), ...entries.map((e) => e.hit.id)])]);
+  // 2. Tell the siblings, as they are now, and publish what that makes runnable, the new dependencies with them.
+  const fresh = await currentSiblings(
+    documentId,
+    ports,
+    entries.map((e) => e.hit.id),
+  );
   for (const hit of newHits) if (!fresh.has(hit.id)) fresh.set(hit.id, hit);
   const siblings = [...fresh.values()];
-
   const toRun = new Map<string, TaskHit>();
   for (const hit of newHits) toRun.set(hit.id, fresh.get(hit.id) ?? hit);
-
-  for (const { hit, reply } of entries) {
-    const key = hit.source.task.key;
-    if (reply.state === TaskState.SUCCESS) {
-      // The original's fan-out: siblings that were created or waiting on dependencies run again (their worker
-      // re-checks); a task released because this key failed earlier gets its chance again too.
+  for (const { hit, effects: own } of entries) {
+    for (const effect of own) {
+      if (effect.type !== 'notify-siblings') continue;
       for (const sibling of siblings) {
         if (sibling.id === hit.id) continue;
-        const state = sibling.source.task.state;
-        const waitsOnThis = sibling.source.dane?.waiting_on?.includes(key) ?? false;
-        if (
-          state === TaskState.CREATED ||
-          state === TaskState.UNFINISHED_DEPENDENCY ||
-          (state === DEPENDENCY_FAILED && waitsOnThis)
-        ) {
-          toRun.set(sibling.id, sibling);
-        }
-      }
-    } else if (reply.state === TaskState.UNFINISHED_DEPENDENCY) {
-      // If the dependency finished before this 412 was stored, no fan-out will come: the sweep publishes the task
-      // when it is next due (after its back-off), which also bounds a worker that keeps replying 412.
-      for (const sibling of siblings) {
-        if (sibling.id !== hit.id && sibling.source.task.state === TaskState.CREATED)
+        const decision = decide(sibling.source, effect.event, now, policy);
+        if (!decision.ignore && decision.effects.some((e) => e.type === 'publish'))
           toRun.set(sibling.id, sibling);
       }
     }
   }
-  if (toRun.size > 0) await claimAndPublish([...toRun.values()], 'run', now);
+  if (toRun.size > 0) await claimAndPublish([...toRun.values()], 'run', now, ports);
 
-  // 3. Release, transitively, the tasks waiting on a dependency that failed for good: a final error, or an
-  // auto-retry state whose attempts are used up (it is no longer due).
-  const failedKeys = entries
-    .filter(
-      ({ hit, reply }) =>
-        isFinalFailure(reply.state) ||
-        (AUTO_RETRY_STATES.has(reply.state) && hit.source.dane?.due_at == null),
-    )
-    .map(({ hit, reply }) => ({
-      key: hit.source.task.key,
-      message: reply.message,
-    }));
-  if (failedKeys.length > 0) await releaseDependants(siblings, failedKeys, now, log);
+  // 3. Release, transitively, the tasks waiting on a dependency that failed for good.
+  const failed = effects.filter((e) => e.type === 'release-dependants');
+  if (failed.length > 0) await releaseDependants(siblings, failed, now, ports);
 }
 
 /**
- * Moves every 412 task that waits on one of `failed` to 424 "Failed Dependency" with the reason, and then the
- * tasks waiting on those, so no task waits for something that will not happen. Exported for the sweep, which
- * gives up on auto-retried tasks.
+ * Tells every sibling that the tasks in `failed` failed for good; those waiting on one become 424 "Failed
+ * Dependency" with the reason, and then the tasks waiting on those, so no task waits for something that will not
+ * happen. Exported for the sweep, which gives up on tasks too.
  */
 export async function releaseDependants(
   siblings: readonly TaskHit[],
   failed: ReadonlyArray<{ key: string; message: string }>,
   now: Date,
-  log: Logger = rootLogger,
+  ports: TaskPorts = defaultPorts(),
 ): Promise<number> {
   const queue = [...failed];
   const released = new Set<string>();
@@ -393,23 +280,16 @@ export async function releaseDependants(
   while (queue.length > 0) {
     const { key, message } = queue.shift() as { key: string; message: string };
     for (const sibling of siblings) {
-      if (released.has(sibling.id) || sibling.source.task.state !== TaskState.UNFINISHED_DEPENDENCY) continue;
-      if (!(sibling.source.dane?.waiting_on ?? []).includes(key)) continue;
+      if (released.has(sibling.id)) continue;
+      const decision = decide(sibling.source, { type: 'dependency-failed', key, message }, now, ports.policy);
+      if (decision.ignore || !decision.change) continue;
       released.add(sibling.id);
-      const msg = `Dependency \`${key}\` failed: ${message}`;
-      updates.push({
-        hit: sibling,
-        doc: {
-          task: { state: DEPENDENCY_FAILED, msg },
-          updated_at: timestamp(now),
-          dane: { due_at: null, last_error: msg },
-        },
-      });
-      queue.push({ key: sibling.source.task.key, message: msg });
+      updates.push({ hit: sibling, doc: changeDoc(decision.change, now) });
+      for (const effect of decision.effects) if (effect.type === 'release-dependants') queue.push(effect);
     }
   }
-  const results = await updateTasksIfUnchanged(updates);
+  const results = await ports.store.updateTasksIfUnchanged(updates);
   const count = results.filter((r) => r.status === 'ok').length;
-  if (count > 0) log.info('Released dependants of a failed task', { released: count });
+  if (count > 0) logger.info('Released dependants of a failed task', { released: count });
   return count;
 }

@@ -28,4 +28,25 @@ describe('serverless offline (npm start)', () => {
       body: { database: '200 OK', messagequeue: '200 OK' },
     });
   });
+
+  // serverless-offline parses a JSON body itself and hands over that value when it is falsy or a string; every
+  // such body must still be a 400 that names the problem.
+  it.each(['0', 'false', '"x"', 'null', '[]'])(
+    'answers 400 for the JSON body %s where an object is needed',
+    async (raw) => {
+      for (const path of ['/DANE/task', '/DANE/document']) {
+        const response = await fetch(`${offline.baseUrl}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: raw,
+        });
+        const body = (await response.json()) as { message: string };
+        expect({ path, status: response.status }, offline.output().slice(-3000)).toEqual({
+          path,
+          status: 400,
+        });
+        expect(body.message).toMatch(/^Invalid body: /);
+      }
+    },
+  );
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler as taskGet } from '../../functions/http/task-get.ts';
 import { handler as workersReset } from '../../functions/http/workers-reset.ts';
 import { closeBroker } from '../../lib/broker/connection.ts';
@@ -17,9 +17,11 @@ import { indexTestDocument } from '../support/documents.ts';
 import { call } from '../support/http.ts';
 
 // An index of this file's own, so the sweep sees only the tasks these tests made, and a short attempt limit.
-// Nothing has read the configuration yet when this runs (it is read on first use).
-process.env.DANE_INDEX = `dane-test-sweep-${randomUUID().slice(0, 8)}`;
-process.env.RETRY_MAX_ATTEMPTS = '2';
+// Hoisted above the imports: the function wrappers read the configuration when they are loaded (cold start).
+vi.hoisted(() => {
+  process.env.DANE_INDEX = `dane-test-sweep-${crypto.randomUUID().slice(0, 8)}`;
+  process.env.RETRY_MAX_ATTEMPTS = '2';
+});
 
 const client = getStoreClient();
 const queues: WorkerQueue[] = [];

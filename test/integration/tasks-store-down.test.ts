@@ -1,13 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { handler as replies } from '../../functions/events/replies.ts';
 import { handler as taskCreate } from '../../functions/http/task-create.ts';
 import { handler as taskGet } from '../../functions/http/task-get.ts';
 import { handler as taskList } from '../../functions/http/task-list.ts';
-import { ServiceUnavailableError } from '../../lib/http/errors.ts';
+import { DependencyUnavailableError } from '../../lib/errors.ts';
 import { call } from '../support/http.ts';
 
-// OpenSearch unreachable for this file only (nothing listens on port 1); read on first use of the config.
-process.env.OPENSEARCH_URL = 'http://127.0.0.1:1';
+// OpenSearch unreachable for this file only (nothing listens on port 1); hoisted above the imports, since the
+// function wrappers read the configuration when they are loaded (cold start).
+vi.hoisted(() => {
+  process.env.OPENSEARCH_URL = 'http://127.0.0.1:1';
+});
 
 describe('task routes with OpenSearch unreachable', () => {
   it.each([
@@ -34,7 +37,7 @@ describe('task routes with OpenSearch unreachable', () => {
       },
     };
     await expect(replies(event, { awsRequestId: 'r' } as never)).rejects.toBeInstanceOf(
-      ServiceUnavailableError,
+      DependencyUnavailableError,
     );
   });
 });

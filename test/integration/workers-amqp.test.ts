@@ -1,5 +1,5 @@
 import amqp from 'amqplib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler as workersList } from '../../functions/http/workers-list.ts';
 import { closeBroker } from '../../lib/broker/connection.ts';
 import { getConfig } from '../../lib/config.ts';
@@ -12,7 +12,10 @@ import { uniqueKey } from '../support/amqp.ts';
 import { call } from '../support/http.ts';
 
 // Without a management API the view asks the broker over AMQP about the queues named after task keys in use.
-process.env.RABBITMQ_MANAGEMENT_URL = '';
+// Hoisted above the imports: the function wrappers read the configuration when they are loaded (cold start).
+vi.hoisted(() => {
+  process.env.RABBITMQ_MANAGEMENT_URL = '';
+});
 
 const key = uniqueKey('VIAAMQP');
 let connection: amqp.ChannelModel;

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { idsFrom } from '../../lib/documents/schemas.ts';
 import { validateDocument } from '../../lib/documents/service.ts';
-import { zodMessage } from '../../lib/http/handler.ts';
+import { InvalidInputError } from '../../lib/errors.ts';
 import { parseQuery } from '../../lib/http/request.ts';
-import { creatorDocs, documentsGet, searchDocuments } from '../../lib/http/routes/documents.ts';
+import { creatorDocs, documentsGet, idsFrom, searchDocuments } from '../../lib/http/routes/documents.ts';
 import { newDocument } from '../../lib/model/document.ts';
 import { parsePythonJson, toPythonJson } from '../../lib/model/python.ts';
 import { escapeWildcard } from '../../lib/store/documents.ts';
@@ -16,7 +14,7 @@ const messageOf = (fn: () => unknown) => {
   try {
     fn();
   } catch (error) {
-    if (error instanceof z.ZodError) return zodMessage(error);
+    if (error instanceof InvalidInputError) return error.message;
     throw error;
   }
   throw new Error('did not throw');
@@ -109,10 +107,10 @@ describe('wildcards and cursors', () => {
   });
 
   it('round-trips sort values and refuses anything else', () => {
-    expect(decodeCursor(encodeCursor(['a', 1, null]), 3)).toEqual(['a', 1, null]);
-    expect(decodeCursor(encodeCursor(['a']), 2)).toBeUndefined();
-    expect(decodeCursor(Buffer.from('{"a":1}').toString('base64url'), 1)).toBeUndefined();
-    expect(decodeCursor(Buffer.from('[{}]').toString('base64url'), 1)).toBeUndefined();
-    expect(decodeCursor('!!!', 1)).toBeUndefined();
+    expect(decodeCursor(encodeCursor(['a', 1, null]))).toEqual(['a', 1, null]);
+    expect(decodeCursor(encodeCursor([]))).toBeUndefined();
+    expect(decodeCursor(Buffer.from('{"a":1}').toString('base64url'))).toBeUndefined();
+    expect(decodeCursor(Buffer.from('[{}]').toString('base64url'))).toBeUndefined();
+    expect(decodeCursor('!!!')).toBeUndefined();
   });
 });

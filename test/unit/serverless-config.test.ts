@@ -1,23 +1,33 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { CONFIG_VARIABLES } from '../../lib/config.ts';
 
 // The parts of serverless.yml that no local run exercises (they only matter on AWS), held in place here.
 const file = readFileSync(new URL('../../serverless.yml', import.meta.url), 'utf8');
 const config = parse(file) as {
   provider: {
     runtime: string;
+    environment: Record<string, unknown>;
     iam: { role: { statements: Array<{ Action: string | string[]; Resource: unknown }> } };
   };
   functions: Record<string, { handler: string; events?: Array<Record<string, Record<string, unknown>>> }>;
+  custom: { esbuild: { target: string } };
 };
 const actions = config.provider.iam.role.statements.flatMap((s) =>
   Array.isArray(s.Action) ? s.Action : [s.Action],
 );
 
 describe('serverless.yml', () => {
-  it('runs on a supported Lambda runtime', () => {
+  it('runs on a supported Lambda runtime, and bundles for that Node version', () => {
     expect(config.provider.runtime).toBe('nodejs22.x');
+    expect(`node${/\d+/.exec(config.provider.runtime)?.[0]}`).toBe(config.custom.esbuild.target);
+  });
+
+  it('forwards every configuration variable to the functions, and no variable the configuration ignores', () => {
+    // AWS_REGION is set by the Lambda runtime itself (reserved); NODE_OPTIONS is Node's own.
+    const forwarded = Object.keys(config.provider.environment).filter((name) => name !== 'NODE_OPTIONS');
+    expect(forwarded.sort()).toEqual(CONFIG_VARIABLES.filter((name) => name !== 'AWS_REGION').sort());
   });
 
   it('lets functions invoke publishTasks and call an IAM-protected OpenSearch domain', () => {

@@ -1,27 +1,96 @@
 import { z } from 'zod';
+import { InvalidInputError } from '../../errors.ts';
 import {
+  ApiDocumentSchema,
   BatchDocumentsResultSchema,
-  CreatorDocsQuerySchema,
-  CreatorIdParamsSchema,
-  DeleteDocIdsQuerySchema,
-  DocIdParamsSchema,
-  DocIdsQuerySchema,
-  pageHeaders,
-  ResultIdParamsSchema,
-  SearchAliasParamsSchema,
-  SearchAliasQuerySchema,
-  SearchQuerySchema,
+  DocumentInputSchema,
   SearchResultSchema,
-} from '../../documents/schemas.ts';
-import { ApiDocumentSchema, DocumentInputSchema } from '../../model/document.ts';
+} from '../../model/document.ts';
 import { ApiResultSchema } from '../../model/result.ts';
 import { ApiTaskSchema } from '../../model/task.ts';
+import { integerText, PageQuerySchema, pageHeaders } from '../paging.ts';
 import { defineRoute, errorResponse, storeErrors } from './types.ts';
 
 /**
  * The document side of the API (spec §7.2.1-8, .14, .18 and the 0.2.2 aliases of §7.5.1). Paths are declared
  * without the trailing slash the original used; both forms reach the route (see the README).
  */
+
+export const DocIdParamsSchema = z.object({
+  doc_id: z.string().min(1, 'must not be empty').meta({ description: 'Document id (40 hex characters)' }),
+});
+
+export const ResultIdParamsSchema = z.object({
+  result_id: z
+    .string()
+    .min(1, 'must not be empty')
+    .meta({ description: 'Result id (assigned by OpenSearch)' }),
+});
+
+export const CreatorIdParamsSchema = z.object({
+  creator_id: z.string().min(1, 'must not be empty').meta({ description: 'creator.id, matched exactly' }),
+});
+
+const idList = (description: string) => z.array(z.string()).optional().meta({ description });
+
+/** `doc` and `doc[]`, each repeatable, each value possibly a comma-separated list (the original's forms). */
+export const DocIdsQuerySchema = z.object({
+  doc: idList('Document id(s); repeat the parameter or separate ids with commas'),
+  'doc[]': idList('Same as doc (the form some HTTP clients produce for lists)'),
+});
+
+/**
+ * `docs` and `docs[]` for the batch delete. `doc`/`doc[]` are accepted too, because the original's Swagger page
+ * documented `doc` for this route while the code silently ignored it.
+ */
+export const DeleteDocIdsQuerySchema = z.object({
+  docs: idList('Document id(s); repeat the parameter or separate ids with commas'),
+  'docs[]': idList('Same as docs'),
+  doc: idList('Accepted as a synonym of docs'),
+  'doc[]': idList('Accepted as a synonym of docs'),
+});
+
+/** Every id named by `names` in a parsed id-list query; a 400 naming the first parameter when there is none. */
+export function idsFrom(query: Record<string, string[] | undefined>, names: readonly string[]): string[] {
+  const ids = names
+    .flatMap((name) => query[name] ?? [])
+    .flatMap((value) => value.split(','))
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  if (ids.length === 0) {
+    throw InvalidInputError.at([names[0] ?? 'ids'], 'at least one document id is required');
+  }
+  return ids;
+}
+
+const pattern = (field: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? '*' : value))
+    .meta({
+      description:
+        `Pattern matched case-sensitively against ${field}: \`*\` any characters, \`?\` one character, ` +
+        'everything else literal. Absent or empty: `*`.',
+    });
+
+const page = integerText()
+  .optional()
+  .transform((value) => Math.max(value ?? 1, 1))
+  .meta({ description: 'Page number, 100 documents per page; values below 1 read as 1. Default 1.' });
+
+export const SearchQuerySchema = z.object({
+  target_id: pattern('target.id'),
+  creator_id: pattern('creator.id'),
+  page,
+});
+
+export const SearchAliasParamsSchema = z.object({
+  target_id: z.string().meta({ description: 'Pattern for target.id (see /DANE/search/document)' }),
+  creator_id: z.string().meta({ description: 'Pattern for creator.id' }),
+});
+
+export const SearchAliasQuerySchema = z.object({ page });
 
 const emptyString = z
   .literal('')
@@ -258,7 +327,7 @@ export const creatorDocs = defineRoute({
     "the `Link` header holds the next page's URL (with `cursor`); `X-Total-Count` has the exact total.",
   tags: ['creator'],
   params: CreatorIdParamsSchema,
-  query: CreatorDocsQuerySchema,
+  query: PageQuerySchema(1_000),
   responses: {
     200: { description: 'A page of documents', schema: z.array(ApiDocumentSchema), headers: pageHeaders },
     400: badRequest,

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { ApiDocumentSchema } from '../../model/document.ts';
 import { ApiResultSchema } from '../../model/result.ts';
-import { ApiTaskSchema } from '../../model/task.ts';
-import { decodeTaskCursor } from '../../store/tasks.ts';
+import { ApiTaskSchema, AssignBodySchema, BatchTasksResultSchema } from '../../model/task.ts';
 import { TASK_ACTIONS } from '../../tasks/actions.ts';
-import { defineRoute, errorResponse, integerText, storeErrors } from './types.ts';
+import { PageQuerySchema, pageHeaders } from '../paging.ts';
+import { defineRoute, errorResponse, storeErrors } from './types.ts';
 
 /** The task side of the API (spec §7.2.9-13, .18), plus `GET /task/{id}/results`. */
 
@@ -14,27 +14,6 @@ export const CreatorKeyParamsSchema = z.object({
   task_key: z.string().min(1),
 });
 
-/** `limit` and `cursor`, as on every listing (see the README). */
-export const PageQuerySchema = (defaultLimit: number) =>
-  z.object({
-    limit: integerText()
-      .pipe(z.number().int().min(1, 'must be at least 1').max(10_000, 'must be at most 10000'))
-      .optional()
-      .transform((limit) => limit ?? defaultLimit)
-      .meta({ description: `Page size (1-10000, default ${defaultLimit})` }),
-    cursor: z
-      .string()
-      .optional()
-      .refine((cursor) => cursor === undefined || decodeTaskCursor(cursor) !== undefined, {
-        message: 'is not a cursor from a previous page\'s "next" link',
-      })
-      .meta({ description: 'The `cursor` of the previous page\'s `Link: rel="next"` header' }),
-  });
-
-const pageHeaders = {
-  'x-total-count': { description: 'Number of matches', schema: z.string() },
-  link: { description: 'Present while more pages remain: `<url>; rel="next"`', schema: z.string() },
-};
 const brokerErrors = {
   503: {
     ...errorResponse('OpenSearch or RabbitMQ is unavailable; retry later'),
@@ -43,23 +22,6 @@ const brokerErrors = {
 };
 const badRequest = errorResponse('A parameter or the body is invalid; `message` names the field');
 const taskNotFound = errorResponse('No task with that id');
-
-export const AssignBodyDoc = z
-  .looseObject({
-    document_id: z.union([z.string(), z.array(z.string())]),
-    key: z.string().optional(),
-    priority: z.number().int().optional(),
-    task: z.looseObject({ key: z.string(), priority: z.number().int().optional() }).optional(),
-    args: z.record(z.string(), z.unknown()).optional(),
-  })
-  .meta({ id: 'TaskAssignment' });
-
-export const BatchTasksResultSchema = z
-  .object({
-    success: z.array(ApiTaskSchema),
-    failed: z.array(z.object({ document_id: z.string(), error: z.string() })),
-  })
-  .meta({ id: 'BatchTasksResult' });
 
 export const taskCreate = defineRoute({
   method: 'post',
@@ -73,7 +35,7 @@ export const taskCreate = defineRoute({
     'to 0-10. One document: the task is published before the answer. Many: one bulk write; large batches are ' +
     'published by an asynchronous function.',
   tags: ['task'],
-  body: AssignBodyDoc,
+  body: AssignBodySchema,
   responses: {
     200: { description: 'Batch: every document id is in success or failed', schema: BatchTasksResultSchema },
     201: { description: 'The task, as it is after publishing', schema: ApiTaskSchema },

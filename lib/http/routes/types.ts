@@ -61,10 +61,3 @@ export const storeErrors = {
     headers: { 'retry-after': { description: 'Seconds to wait', schema: z.string() } },
   },
 } satisfies Record<number, ResponseSpec>;
-
-/** A whole number sent as query text; the schema keeps it a string so the OpenAPI document says so. */
-export const integerText = () =>
-  z
-    .string()
-    .regex(/^\s*[+-]?\d+\s*$/, 'must be an integer')
-    .transform(Number);

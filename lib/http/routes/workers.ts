@@ -1,32 +1,10 @@
 import { z } from 'zod';
-import { ApiTaskSchema } from '../../model/task.ts';
-import { PageQuerySchema } from './tasks.ts';
+import { MassResetResultSchema, WorkerSchema, WorkerTasksSchema } from '../../model/worker.ts';
+import { canMassReset } from '../../tasks/lifecycle.ts';
+import { PageQuerySchema } from '../paging.ts';
 import { defineRoute, errorResponse, storeErrors } from './types.ts';
 
 /** The workers view (spec §7.2.15-17). */
-
-export const WorkerSchema = z
-  .object({
-    name: z.string().meta({ description: 'Queue name (by convention the task key)' }),
-    active_workers: z.number().int().meta({ description: 'Consumers on the queue' }),
-    in_queue: z.number().int().meta({ description: 'Messages waiting in the queue' }),
-  })
-  .meta({ id: 'Worker' });
-
-export const WorkerTasksSchema = z
-  .object({
-    total: z.number().int(),
-    states: z
-      .record(z.string(), z.number().int())
-      .meta({ description: 'Tasks of this key per state (all states)' }),
-    tasks: z.array(ApiTaskSchema),
-    next: z.string().nullable().meta({ description: 'Cursor of the next page, null on the last' }),
-  })
-  .meta({ id: 'WorkerTasks' });
-
-export const MassResetResultSchema = z
-  .object({ total: z.number().int(), error: z.string() })
-  .meta({ id: 'MassResetResult' });
 
 const TaskKeyParamsSchema = z.object({ task_key: z.string().min(1) });
 const ResetStateParamsSchema = z.object({
@@ -34,8 +12,8 @@ const ResetStateParamsSchema = z.object({
   state: z
     .string()
     .regex(/^\d{3}$/, 'must be a 3-digit task state')
-    .refine((s) => s !== '102' && s !== '205', 'tasks that are queued or already reset cannot be mass-reset')
     .transform(Number)
+    .refine(canMassReset, 'tasks that are queued or already reset cannot be mass-reset')
     .meta({ description: 'The state whose tasks are reset' }),
 });
 
