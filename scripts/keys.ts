@@ -4,7 +4,7 @@ import { createKey, requirePepper } from '../lib/auth/keys.ts';
 import { OpenSearchKeyStore } from '../lib/auth/opensearch-key-store.ts';
 import { parseScopeList } from '../lib/auth/scopes.ts';
 import { getConfig } from '../lib/config.ts';
-import { HttpError, ServiceUnavailableError } from '../lib/http/errors.ts';
+import { DependencyUnavailableError, DomainError } from '../lib/errors.ts';
 import { resetStoreClient } from '../lib/store/client.ts';
 
 // API key management against the configured OpenSearch (OPENSEARCH_URL, AUTH_KEYS_INDEX, AUTH_KEY_PEPPER).
@@ -89,10 +89,10 @@ try {
   if (error instanceof UsageError || parseArgsError) {
     console.error(`keys: ${error.message}\n${USAGE}`);
     process.exitCode = 2;
-  } else if (error instanceof ServiceUnavailableError) {
+  } else if (error instanceof DependencyUnavailableError) {
     console.error(`keys: OpenSearch at ${getConfig().opensearch.url} is unavailable; nothing was changed.`);
     process.exitCode = 1;
-  } else if (error instanceof HttpError || (error instanceof Error && error.name === 'ConfigError')) {
+  } else if (error instanceof DomainError || (error instanceof Error && error.name === 'ConfigError')) {
     console.error(`keys: ${error.message}`);
     process.exitCode = 1;
   } else {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConflictError, NotFoundError } from '../http/errors.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 import { KeyNameSchema } from './api-keys.ts';
 import { ScopeSchema } from './scopes.ts';
 

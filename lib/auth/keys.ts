@@ -1,5 +1,5 @@
 import { type Config, ConfigError, getConfig } from '../config.ts';
-import { BadRequestError } from '../http/errors.ts';
+import { InvalidInputError } from '../errors.ts';
 import { type Logger, logger } from '../log.ts';
 import { apiKeyMatches, apiKeyName, generateApiKey, hashApiKey, KeyNameSchema } from './api-keys.ts';
 import { type KeyInfo, type KeyRecord, type KeyStore, keyInfo } from './key-store.ts';
@@ -15,7 +15,7 @@ export function requirePepper(config: Config = getConfig()): string {
   return config.auth.pepper;
 }
 
-export class InvalidKeyNameError extends BadRequestError {
+export class InvalidKeyNameError extends InvalidInputError {
   override name = 'InvalidKeyNameError';
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BadRequestError } from '../http/errors.ts';
+import { InvalidInputError } from '../errors.ts';
 
 /**
  * What a credential may do. `admin` implies `write` implies `read`: whoever may mass-reset may also register a
@@ -28,7 +28,7 @@ export function grants(held: readonly Scope[], required: Scope): boolean {
   return held.some((scope) => implied[scope].includes(required));
 }
 
-export class InvalidScopeError extends BadRequestError {
+export class InvalidScopeError extends InvalidInputError {
   override name = 'InvalidScopeError';
 }
 
