@@ -337,6 +337,22 @@ export async function taskKeysInUse(): Promise<string[]> {
   });
 }
 
+/** The task keys that have tasks queued (102): the worker queues the sweep looks at. */
+export async function queuedTaskKeys(): Promise<string[]> {
+  return store('queued task keys', async (client) => {
+    const response = await client.search({
+      index: index(),
+      body: {
+        size: 0,
+        query: { bool: { filter: [{ term: { 'task.state': 102 } }] } },
+        aggs: { keys: { terms: { field: 'task.key', size: 1_000 } } },
+      } as Record<string, unknown>,
+    });
+    const body = response.body as { aggregations?: { keys?: { buckets?: Array<{ key: string }> } } };
+    return (body.aggregations?.keys?.buckets ?? []).map((b) => b.key);
+  });
+}
+
 /**
  * Every task of `key` in `state` gets `change` (state, message, bookkeeping) in one update-by-query; a task that
  * changes meanwhile is skipped (conflicts proceed). The number updated.

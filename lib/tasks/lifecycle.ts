@@ -23,6 +23,8 @@ export interface Policy {
   createdGraceMs: number;
   /** How long a claim may wait for its publish to be confirmed before the sweep takes it over. */
   publishGraceMs: number;
+  /** How long after replies were last seen waiting in the response queue no lease expires (one may answer it). */
+  replyGraceMs: number;
   retry: { maxAttempts: number; baseMs: number; maxMs: number };
   /** The jitter's source; tests fix it. */
   random: () => number;
@@ -113,6 +115,19 @@ export interface Sibling {
   dane?: Partial<TaskBookkeeping> | null | undefined;
 }
 
+/**
+ * What the sweep saw of the queues when a queued task's lease ran out: a lease stands for "its message or its
+ * reply was lost", and these tell a lost message from one that is still waiting its turn.
+ */
+export interface LeaseEvidence {
+  /** The task key's worker queue now (ready: messages no consumer has taken); null: no queue of that name. */
+  queue: { ready: number; consumers: number } | null | undefined;
+  /** When that queue was last seen holding ready messages (this run included); undefined: never seen so. */
+  queueBusyAt: number | undefined;
+  /** When the response queue was last seen holding replies not yet applied. */
+  repliesBusyAt: number | undefined;
+}
+
 export type TaskEvent =
   /** The broker cannot be reached: nothing is claimed. */
   | { type: 'broker-down' }
@@ -133,8 +148,8 @@ export type TaskEvent =
       /** Keys of the siblings not done yet: what a 412 that names nothing waits for. */
       unfinishedSiblings: string[];
     }
-  /** The sweep found the task due; `siblings` as they are now (needed for a 412). */
-  | { type: 'due'; siblings: readonly Sibling[] }
+  /** The sweep found the task due; `siblings` as they are now (for a 412), `lease` what it saw (for a 102). */
+  | { type: 'due'; siblings: readonly Sibling[]; lease?: LeaseEvidence }
   | { type: 'dependency-succeeded'; key: string }
   /** A sibling replied 412: tasks of its document that nobody published yet are published with it. */
   | { type: 'sibling-waiting' }
@@ -220,8 +235,37 @@ export function replyVerdict(
   return 'duplicate';
 }
 
-export const giveUpMessage = (maxAttempts: number) =>
-  `No reply within the lease after ${maxAttempts} attempts`;
+export function giveUpMessage(maxAttempts: number, key: string, lease: LeaseEvidence | undefined): string {
+  const queue = lease?.queue;
+  const seen =
+    queue === undefined
+      ? 'queue not observed'
+      : queue === null
+        ? `no queue named ${key}`
+        : `queue ${key}: ${queue.ready} waiting, ${queue.consumers} consumer${queue.consumers === 1 ? '' : 's'}`;
+  return `No reply within the lease after ${maxAttempts} attempts (${seen})`;
+}
+
+/**
+ * While there is a sign that a queued task past its lease is not lost, when to look at it again; undefined when
+ * the lease has run out. A lease counts from the moment the task's message can have reached a worker, and not
+ * while replies wait to be applied, so that neither a backlog in the worker queue (hours are normal for ASR) nor
+ * a backlog of replies (after a store outage) makes a worker run a task a second time.
+ */
+export function leaseExtension(
+  key: string,
+  lease: LeaseEvidence | undefined,
+  nowMs: number,
+  policy: Policy,
+): number | undefined {
+  if (lease === undefined) return undefined;
+  const repliesSettleAt = lease.repliesBusyAt === undefined ? 0 : lease.repliesBusyAt + policy.replyGraceMs;
+  // Messages published before this task's were still waiting at `queueBusyAt`, so its own may have reached a
+  // worker only then (a queue is first-in first-out within a priority; a later, higher priority only delays it).
+  const queueSettleAt = lease.queueBusyAt === undefined ? 0 : lease.queueBusyAt + policy.leaseMs(key);
+  const until = Math.max(repliesSettleAt, queueSettleAt);
+  return until > nowMs ? until : undefined;
+}
 export const dependencyFailedMessage = (key: string, message: string) =>
   `Dependency \`${key}\` failed: ${message}`;
 
@@ -299,15 +343,23 @@ function onReply(
   ]);
 }
 
-function onDue(task: StoredTask, siblings: readonly Sibling[], nowMs: number, policy: Policy): Decision {
+function onDue(
+  task: StoredTask,
+  siblings: readonly Sibling[],
+  lease: LeaseEvidence | undefined,
+  nowMs: number,
+  policy: Policy,
+): Decision {
   const { state, key } = task.task;
   const dane = task.dane ?? {};
   if (state === TaskState.QUEUED) {
-    // The lease expired (or the claim was never confirmed): republished as a new attempt, and that counts, so a
-    // message that kills its worker, or a backlog longer than the lease, ends visibly instead of cycling.
+    const extended = leaseExtension(key, lease, nowMs, policy);
+    if (extended !== undefined) return decided({ dane: { due_at: extended }, touch: false });
+    // The lease expired (or the claim was never confirmed) with no sign of the task waiting: republished as a new
+    // attempt, and that counts, so a message that kills its worker ends visibly instead of cycling.
     const { maxAttempts } = policy.retry;
     if ((dane.retries ?? 0) < maxAttempts) return decided(undefined, [{ type: 'publish', rule: 'lease' }]);
-    const msg = giveUpMessage(maxAttempts);
+    const msg = giveUpMessage(maxAttempts, key, lease);
     return decided(
       { task: { state: TaskState.ERROR, msg }, dane: { due_at: null, last_error: msg }, touch: true },
       [{ type: 'release-dependants', key, message: msg }],
@@ -426,7 +478,7 @@ function decideUnchecked(task: StoredTask, event: TaskEvent, nowMs: number, poli
     case 'reply':
       return onReply(task, event, nowMs, policy);
     case 'due':
-      return onDue(task, event.siblings, nowMs, policy);
+      return onDue(task, event.siblings, event.lease, nowMs, policy);
     case 'dependency-succeeded': {
       // The original's fan-out: siblings created or waiting on dependencies run again (their worker re-checks); a
       // task released because this key failed earlier gets its chance again too.

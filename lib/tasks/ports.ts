@@ -1,12 +1,15 @@
 import { getBroker } from '../broker/connection.ts';
 import { publishMessages } from '../broker/publisher.ts';
+import { queueDepths } from '../broker/queues.ts';
 import { getConfig } from '../config.ts';
 import { getDocuments } from '../store/documents.ts';
+import { queuesBusyAt, recordQueuesBusy } from '../store/queues.ts';
 import {
   createTasks,
   dueTasks,
   getTask,
   getTasks,
+  queuedTaskKeys,
   replaceTasksIfUnchanged,
   tasksOfDocument,
   updateTasksIfUnchanged,
@@ -28,12 +31,18 @@ export interface TaskStorePort {
   dueTasks: typeof dueTasks;
   updateTasksInState: typeof updateTasksInState;
   getDocuments: typeof getDocuments;
+  queuedTaskKeys: typeof queuedTaskKeys;
+  recordQueuesBusy: typeof recordQueuesBusy;
+  queuesBusyAt: typeof queuesBusyAt;
 }
 
 export interface BrokerPort {
   /** Resolves once a session is open; rejects with DependencyUnavailableError when the broker is unreachable. */
   connect: () => Promise<unknown>;
   publish: typeof publishMessages;
+  queueDepths: typeof queueDepths;
+  /** The queue workers reply to (its backlog holds replies not applied yet). */
+  responseQueue: string;
 }
 
 export interface TaskPorts {
@@ -47,7 +56,15 @@ export const PUBLISH_GRACE_MS = 2 * 60_000;
 
 export function policyFromConfig(): Policy {
   const { leaseMs, createdGraceMs, retry } = getConfig().tasks;
-  return { leaseMs, createdGraceMs, publishGraceMs: PUBLISH_GRACE_MS, retry, random: Math.random };
+  return {
+    leaseMs,
+    createdGraceMs,
+    publishGraceMs: PUBLISH_GRACE_MS,
+    // Replies seen waiting are applied within seconds once the store answers; the grace covers a batch in flight.
+    replyGraceMs: createdGraceMs,
+    retry,
+    random: Math.random,
+  };
 }
 
 export function defaultPorts(): TaskPorts {
@@ -62,8 +79,16 @@ export function defaultPorts(): TaskPorts {
       dueTasks,
       updateTasksInState,
       getDocuments,
+      queuedTaskKeys,
+      recordQueuesBusy,
+      queuesBusyAt,
     },
-    broker: { connect: getBroker, publish: publishMessages },
+    broker: {
+      connect: getBroker,
+      publish: publishMessages,
+      queueDepths,
+      responseQueue: getConfig().amqp.responseQueue,
+    },
     policy: policyFromConfig(),
   };
 }

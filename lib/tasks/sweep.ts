@@ -1,3 +1,4 @@
+import { DependencyUnavailableError } from '../errors.ts';
 import { logger } from '../log.ts';
 import type { ConditionalUpdate, TaskHit, TaskPage } from '../store/tasks.ts';
 import {
@@ -6,6 +7,7 @@ import {
   decide,
   type Effect,
   LEGACY_RUNNABLE,
+  type LeaseEvidence,
   type Sibling,
 } from './lifecycle.ts';
 import { defaultPorts, type TaskPorts } from './ports.ts';
@@ -62,13 +64,23 @@ export async function sweep(now: Date, deps: SweepDeps): Promise<SweepReport> {
     brokerDown: false,
     gaveUp: 0,
   };
+  const lease = await observeQueues(nowMs, deps.ports).catch((error: unknown) => {
+    if (error instanceof DependencyUnavailableError && error.dependency === 'messagequeue') return undefined;
+    throw error;
+  });
+  if (!lease) {
+    // Nothing can be published, and no lease judged, without the broker: the next run tries again.
+    report.brokerDown = true;
+    logger.info('Sweep done', { ...report });
+    return report;
+  }
   let after: TaskPage['next'];
   for (;;) {
     if (deps.remainingMs() < RESERVE_MS) break;
     const page = await deps.ports.store.dueTasks(nowMs, LEGACY_RUNNABLE, deps.pageSize, after);
     report.pages += 1;
     report.read += page.hits.length;
-    await handlePage(page.hits, now, deps.ports, report);
+    await handlePage(page.hits, now, deps.ports, report, lease);
     if (report.brokerDown) break;
     if (!page.next) {
       report.complete = true;
@@ -80,6 +92,30 @@ export async function sweep(now: Date, deps: SweepDeps): Promise<SweepReport> {
   return report;
 }
 
+/**
+ * Once a run: the worker queue of every key with queued tasks, and the response queue, as the broker sees them
+ * now; those holding messages no consumer took yet are recorded as busy at `nowMs`, so that later runs know when
+ * each was last seen with a backlog. Answers the evidence a queued task's lease is judged by.
+ */
+async function observeQueues(nowMs: number, ports: TaskPorts): Promise<(key: string) => LeaseEvidence> {
+  const keys = await ports.store.queuedTaskKeys();
+  if (keys.length === 0)
+    return () => ({ queue: undefined, queueBusyAt: undefined, repliesBusyAt: undefined });
+  const replies = ports.broker.responseQueue;
+  const names = [...new Set([...keys, replies])];
+  const depths = await ports.broker.queueDepths(names);
+  await ports.store.recordQueuesBusy(
+    names.filter((name) => (depths.get(name)?.ready ?? 0) > 0),
+    nowMs,
+  );
+  const busyAt = await ports.store.queuesBusyAt(names);
+  return (key) => ({
+    queue: depths.get(key),
+    queueBusyAt: busyAt.get(key),
+    repliesBusyAt: busyAt.get(replies),
+  });
+}
+
 const siblingView = (hit: TaskHit): Sibling => ({
   key: hit.source.task.key,
   state: hit.source.task.state,
@@ -87,7 +123,13 @@ const siblingView = (hit: TaskHit): Sibling => ({
   dane: hit.source.dane,
 });
 
-async function handlePage(hits: readonly TaskHit[], now: Date, ports: TaskPorts, report: SweepReport) {
+async function handlePage(
+  hits: readonly TaskHit[],
+  now: Date,
+  ports: TaskPorts,
+  report: SweepReport,
+  lease: (key: string) => LeaseEvidence,
+) {
   // Only a 412 needs its siblings to decide; they are read once per document.
   const siblingsOf = new Map<string, Promise<Map<string, TaskHit>>>();
   const siblings = (documentId: string) => {
@@ -108,7 +150,12 @@ async function handlePage(hits: readonly TaskHit[], now: Date, ports: TaskPorts,
       if (current.source.task.state !== 412) continue;
       views = [...fresh.values()].map(siblingView);
     }
-    const decision = decide(current.source, { type: 'due', siblings: views }, now, ports.policy);
+    const decision = decide(
+      current.source,
+      { type: 'due', siblings: views, lease: lease(current.source.task.key) },
+      now,
+      ports.policy,
+    );
     if (decision.ignore) continue;
     if (decision.change) {
       const counts = !decision.change.task

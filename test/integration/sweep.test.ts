@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handler as taskGet } from '../../functions/http/task-get.ts';
 import { handler as workersReset } from '../../functions/http/workers-reset.ts';
-import { closeBroker } from '../../lib/broker/connection.ts';
+import { closeBroker, getBroker } from '../../lib/broker/connection.ts';
 import { getConfig } from '../../lib/config.ts';
 import { taskId } from '../../lib/model/ids.ts';
 import { TaskSpecSchema } from '../../lib/model/task.ts';
@@ -20,6 +20,8 @@ import { call } from '../support/http.ts';
 // Hoisted above the imports: the function wrappers read the configuration when they are loaded (cold start).
 vi.hoisted(() => {
   process.env.DANE_INDEX = `dane-test-sweep-${crypto.randomUUID().slice(0, 8)}`;
+  // A response queue of its own: replies other tests left in the shared one would hold every lease open.
+  process.env.DANE_RESPONSE_QUEUE = `dane-test-sweep-replies-${crypto.randomUUID().slice(0, 8)}`;
   process.env.RETRY_MAX_ATTEMPTS = '2';
 });
 
@@ -66,6 +68,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const queue of queues) await queue.close();
+  await (await getBroker()).channel.deleteQueue(getConfig().amqp.responseQueue);
+  await client.indices.delete({ index: `${index()}-queues`, ignore_unavailable: true });
   await client.indices.delete({ index: index(), ignore_unavailable: true });
   await closeAmqp();
   await closeBroker();
@@ -168,8 +172,33 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
     const gaveUp = await runSweep(at(18 * HOUR + 4 * SECOND));
     expect(gaveUp).toMatchObject({ published: 0, gaveUp: 1 });
     expect(await task(id)).toMatchObject({ state: 500, due: null });
-    expect((await getTask(id))?.source.task.msg).toBe('No reply within the lease after 2 attempts');
+    expect((await getTask(id))?.source.task.msg).toBe(
+      `No reply within the lease after 2 attempts (no queue named ${worker.key})`,
+    );
     expect(await worker.drain(200)).toHaveLength(0);
+  });
+
+  it('keeps a lease open while the queue named after the key holds a backlog, and counts it from then', async () => {
+    const key = uniqueKey('BACKLOG');
+    const worker = await workerQueue(key, key);
+    queues.push(worker);
+    const documentId = await indexTestDocument({ creator: 'SWEEP', refresh: false });
+    const { _id: id } = await assignTask(documentId, TaskSpecSchema.parse({ key }), at(0));
+    // Its message waits in the queue, unconsumed: a backlog, not a loss.
+    expect(await worker.count()).toBe(1);
+    expect(await runSweep(at(6 * HOUR + SECOND))).toMatchObject({ published: 0, rescheduled: 1 });
+    expect(await task(id)).toMatchObject({
+      state: 102,
+      attempt: 1,
+      retries: 0,
+      due: T0 + 12 * HOUR + SECOND,
+    });
+    expect(await worker.count()).toBe(1);
+    // A worker takes it at 7 h; the lease now counts from the last run that saw the backlog (6 h).
+    expect((await worker.next())?.properties.correlationId).toMatch(attemptOf(id, 1));
+    expect((await runSweep(at(7 * HOUR))).published).toBe(0);
+    expect((await runSweep(at(12 * HOUR + 2 * SECOND))).published).toBe(1);
+    expect((await worker.next())?.properties.correlationId).toMatch(attemptOf(id, 2));
   });
 
   it('picks up tasks the original server left (no bookkeeping) in a runnable state', async () => {

@@ -29,9 +29,9 @@ async function shared(): Promise<Channel> {
 export const uniqueKey = (prefix: string) =>
   `${prefix}${randomUUID().slice(0, 8).toUpperCase().replace(/-/g, '')}`;
 
-export async function workerQueue(key: string): Promise<WorkerQueue> {
+/** `queue`: its name; DANE workers name it after the key, tests by default apart from it. */
+export async function workerQueue(key: string, queue = `test-${key}`): Promise<WorkerQueue> {
   const ch = await shared();
-  const queue = `test-${key}`;
   await ch.assertQueue(queue, { durable: true, arguments: { 'x-max-priority': 10 } });
   await ch.purgeQueue(queue);
   await ch.bindQueue(queue, process.env.DANE_EXCHANGE ?? 'DANE-exchange', `#.${key}`);

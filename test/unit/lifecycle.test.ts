@@ -5,6 +5,7 @@ import {
   type Decision,
   decide,
   isSettled,
+  type LeaseEvidence,
   newTask,
   type Policy,
   resetChange,
@@ -23,6 +24,7 @@ const policy: Policy = {
   leaseMs: (key) => (key === 'ASR' ? 12 * 60 * MIN : 6 * 60 * MIN),
   createdGraceMs: 2 * MIN,
   publishGraceMs: 2 * MIN,
+  replyGraceMs: 2 * MIN,
   retry: { maxAttempts: 5, baseMs: MIN, maxMs: 60 * MIN },
   random: () => 0,
 };
@@ -70,6 +72,78 @@ const view = (source: StoredTask | string) =>
         updated: source.updated_at !== '2026-12-01T11:00:00',
       };
 
+describe('leases: only a lost message or reply ends one', () => {
+  const evidence = (e: Partial<LeaseEvidence>): LeaseEvidence => ({
+    queue: { ready: 0, consumers: 1 },
+    queueBusyAt: undefined,
+    repliesBusyAt: undefined,
+    ...e,
+  });
+  const leaseDue = (e: Partial<LeaseEvidence>): TaskEvent => ({
+    type: 'due',
+    siblings: [],
+    lease: evidence(e),
+  });
+  const SIX_H = 6 * 60 * MIN;
+
+  it.each<[string, Partial<LeaseEvidence>, number | 'republished']>([
+    [
+      'its queue drained long ago, no replies waiting: republished',
+      { queueBusyAt: T - SIX_H - 1 },
+      'republished',
+    ],
+    ['its queue never seen busy: republished', {}, 'republished'],
+    ['no queue of that name: republished (it will come back unroutable)', { queue: null }, 'republished'],
+    // A backlog: the task may not have reached a worker yet; the lease counts from the last sight of it.
+    [
+      'its queue holds messages now: a full lease from now',
+      { queue: { ready: 40, consumers: 1 }, queueBusyAt: T },
+      T + SIX_H,
+    ],
+    [
+      'its queue drained an hour ago: the rest of a lease from then',
+      { queueBusyAt: T - 60 * MIN },
+      T + 5 * 60 * MIN,
+    ],
+    [
+      'no consumer and a backlog: waits (nothing is lost)',
+      { queue: { ready: 3, consumers: 0 }, queueBusyAt: T },
+      T + SIX_H,
+    ],
+    // Replies not yet applied (e.g. after a store outage) may answer it: no lease ends before they are.
+    ['replies waiting now: looked at again after the reply grace', { repliesBusyAt: T }, T + 2 * MIN],
+    ['replies waited until a minute ago: one more minute', { repliesBusyAt: T - MIN }, T + MIN],
+    ['replies drained longer ago than the grace: republished', { repliesBusyAt: T - 3 * MIN }, 'republished'],
+  ])('%s', (_, e, expected) => {
+    const source = task(102, { retries: 1 });
+    const decision = decide(source, leaseDue(e), NOW, policy);
+    if (expected === 'republished') {
+      expect(effectsOf(decision)).toEqual([{ type: 'publish', rule: 'lease' }]);
+      return;
+    }
+    expect(effectsOf(decision)).toEqual([]);
+    // Bookkeeping only: no attempt used, no state change, updated_at untouched.
+    expect(view(outcomeOf(source, leaseDue(e)))).toMatchObject({
+      state: 102,
+      retries: 1,
+      due_at: expected,
+      updated: false,
+    });
+  });
+
+  it('giving up says what was observed', () => {
+    expect(
+      view(outcomeOf(task(102, { retries: 5 }, 'ASR'), leaseDue({ queue: { ready: 0, consumers: 2 } }))),
+    ).toMatchObject({
+      state: 500,
+      msg: 'No reply within the lease after 5 attempts (queue ASR: 0 waiting, 2 consumers)',
+    });
+    expect(view(outcomeOf(task(102, { retries: 5 }), leaseDue({ queue: null })))).toMatchObject({
+      msg: 'No reply within the lease after 5 attempts (no queue named KEY)',
+    });
+  });
+});
+
 describe('back-off', () => {
   const jitter = (r: number): Policy => ({ ...policy, random: () => r });
   it('doubles from the base delay, with equal jitter between half and all of it, capped at the maximum', () => {
@@ -101,7 +175,7 @@ describe('states table: what happens next', () => {
       '102 past its lease after the last attempt is given up',
       task(102, { retries: 5 }),
       due(),
-      { state: 500, msg: 'No reply within the lease after 5 attempts', due_at: null },
+      { state: 500, msg: 'No reply within the lease after 5 attempts (queue not observed)', due_at: null },
     ],
     // 412: checked by the sweep; its dependencies done: published; one failed: released; else looked at later.
     [
@@ -432,6 +506,11 @@ describe('the guarantee: no path stores a task that nothing will look at again',
     ...states.map((s) => reply(s, { unfinishedSiblings: ['A'] })),
     due(),
     due(states.map((s) => ({ key: `S${s}`, state: s, msg: null }))),
+    {
+      type: 'due',
+      siblings: [],
+      lease: { queue: { ready: 5, consumers: 0 }, queueBusyAt: T, repliesBusyAt: T },
+    },
     { type: 'dependency-succeeded', key: 'DEP' },
     { type: 'sibling-waiting' },
     { type: 'dependency-failed', key: 'DEP', message: 'boom' },

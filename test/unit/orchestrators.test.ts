@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { OutgoingMessage, PublishOutcome } from '../../lib/broker/publisher.ts';
+import type { QueueDepth } from '../../lib/broker/queues.ts';
 import type { ApiDocument } from '../../lib/model/document.ts';
 import type { StoredTask } from '../../lib/model/task.ts';
 import type { ConditionalUpdate, TaskHit, WriteOutcome } from '../../lib/store/tasks.ts';
@@ -16,6 +17,7 @@ const policy: Policy = {
   leaseMs: () => 3_600_000,
   createdGraceMs: 120_000,
   publishGraceMs: 120_000,
+  replyGraceMs: 120_000,
   retry: { maxAttempts: 2, baseMs: 60_000, maxMs: 3_600_000 },
   random: () => 0,
 };
@@ -31,7 +33,9 @@ const document: ApiDocument = {
 function stubs(
   tasks: Record<string, { key: string; state: number; dane?: StoredTask['dane'] }>,
   outcome: PublishOutcome,
+  queues: Map<string, QueueDepth | null> = new Map(),
 ) {
+  const busyAt = new Map<string, number>();
   const rows = new Map<string, TaskHit>();
   for (const [id, t] of Object.entries(tasks)) {
     rows.set(id, {
@@ -72,6 +76,8 @@ function stubs(
         published.push(...messages);
         return messages.map(() => outcome);
       },
+      queueDepths: async (names) => new Map(names.map((name) => [name, queues.get(name) ?? null])),
+      responseQueue: 'replies',
     },
     store: {
       getTask: async (id) => rows.get(id),
@@ -95,9 +101,21 @@ function stubs(
       },
       updateTasksInState: async () => 0,
       getDocuments: async (ids) => new Map(ids.includes(DOC) ? [[DOC, document]] : []),
+      queuedTaskKeys: async () => [
+        ...new Set(
+          all()
+            .filter((r) => r.source.task.state === 102)
+            .map((r) => r.source.task.key),
+        ),
+      ],
+      recordQueuesBusy: async (names, atMs) => {
+        for (const name of names) busyAt.set(name, atMs);
+      },
+      queuesBusyAt: async (names) =>
+        new Map(names.filter((n) => busyAt.has(n)).map((n) => [n, busyAt.get(n) as number])),
     },
   };
-  return { ports, rows, published, state: (id: string) => rows.get(id)?.source.task };
+  return { ports, rows, published, busyAt, state: (id: string) => rows.get(id)?.source.task };
 }
 
 describe('the sweep over stub ports', () => {
@@ -119,11 +137,42 @@ describe('the sweep over stub ports', () => {
     expect(t.published[0]?.correlationId).toMatch(/^created#2\.[0-9a-f]{8}$/);
     expect(t.state('created')).toMatchObject({ state: 102, msg: 'Queued' });
     expect(t.rows.get('created')?.source.dane?.due_at).toBe(NOW.getTime() + 3_600_000);
-    expect(t.state('lost')).toMatchObject({ state: 500, msg: 'No reply within the lease after 2 attempts' });
+    expect(t.state('lost')).toMatchObject({
+      state: 500,
+      msg: 'No reply within the lease after 2 attempts (no queue named ASR)',
+    });
     expect(t.state('waiting')).toMatchObject({
       state: 424,
       msg: expect.stringContaining('Dependency `ASR` failed'),
     });
+  });
+
+  it('a lease does not end while the queue holds a backlog, and counts from when it was last seen', async () => {
+    const queues = new Map([['ASR', { ready: 7, consumers: 1 }]]);
+    const t = stubs(
+      { waits: { key: 'ASR', state: 102, dane: { due_at: 0, retries: 0 } } },
+      { status: 'confirmed' },
+      queues,
+    );
+    expect(
+      await sweep(
+        NOW,
+        defaultSweepDeps(() => 60_000, t.ports),
+      ),
+    ).toMatchObject({ published: 0, rescheduled: 1 });
+    expect(t.published).toEqual([]);
+    expect(t.busyAt.get('ASR')).toBe(NOW.getTime());
+    expect(t.rows.get('waits')?.source.dane).toMatchObject({ retries: 0, due_at: NOW.getTime() + 3_600_000 });
+    // An hour later the queue has drained: no sign of the task waiting any more, so its lease has run out.
+    queues.set('ASR', { ready: 0, consumers: 1 });
+    const later = new Date(NOW.getTime() + 3_600_000);
+    expect(
+      await sweep(
+        later,
+        defaultSweepDeps(() => 60_000, t.ports),
+      ),
+    ).toMatchObject({ published: 1 });
+    expect(t.published[0]?.correlationId).toMatch(/^waits#2\./);
   });
 
   it('a returned publish makes the task 422, due again', async () => {
