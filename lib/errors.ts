@@ -64,7 +64,7 @@ export class DependencyUnavailableError extends DomainError {
 }
 
 /** `Invalid <field>: <problem>` for the first issue: every 400 names the field at fault. */
-export function zodMessage(error: z.ZodError): string {
+function zodMessage(error: z.ZodError): string {
   const first = error.issues[0];
   if (!first) return 'Invalid request';
   const where = first.path.length > 0 ? first.path.join('.') : 'body';

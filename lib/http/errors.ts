@@ -1,5 +1,5 @@
 import { ConflictError, DependencyUnavailableError, InvalidInputError, NotFoundError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { logger } from '../log.ts';
 
 /**
  * Domain errors to HTTP responses, by class, in this one place. 5xx bodies never carry internals; the log has
@@ -12,7 +12,7 @@ export interface ErrorResponse {
   headers?: Record<string, string>;
 }
 
-export function errorToResponse(error: unknown, requestId: string, log: Logger): ErrorResponse {
+export function errorToResponse(error: unknown, requestId: string): ErrorResponse {
   if (error instanceof InvalidInputError) {
     return {
       statusCode: 400,
@@ -29,6 +29,6 @@ export function errorToResponse(error: unknown, requestId: string, log: Logger):
     };
   }
   // A ZodError lands here too: the caller's input is validated with parseInput, so this one is ours.
-  log.error('Unhandled error', { error });
+  logger.error('Unhandled error', { error });
   return { statusCode: 500, body: { message: 'Internal server error', requestId } };
 }

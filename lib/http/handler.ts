@@ -4,7 +4,7 @@ import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { InvalidInputError } from '../errors.ts';
 import { lambdaHandler } from '../invocation.ts';
-import { type Logger, logger } from '../log.ts';
+import { logger } from '../log.ts';
 import { errorToResponse } from './errors.ts';
 
 /**
@@ -27,7 +27,6 @@ export interface HttpRequest {
    */
   rawBody: string | undefined;
   requestId: string;
-  log: Logger;
 }
 
 export interface HttpResponse {
@@ -138,7 +137,7 @@ const accessLog = (): MiddlewareObj<Event, Result, Error, Context, Internal> => 
     });
   },
   onError: (request) => {
-    const response = errorToResponse(request.error, request.context.awsRequestId, logger);
+    const response = errorToResponse(request.error, request.context.awsRequestId);
     logger.info('request', {
       method: request.event.requestContext?.http?.method,
       path: request.event.rawPath,
@@ -167,7 +166,6 @@ function requestFrom(event: Event, context: Context): HttpRequest {
     body: rawBody === undefined ? undefined : (event.body as unknown),
     rawBody,
     requestId: context.awsRequestId,
-    log: logger,
   };
 }
 

@@ -39,7 +39,6 @@ export const PageQuerySchema = (defaultLimit: number) =>
         description: 'From the `Link: <...>; rel="next"` header of the previous page; absent for the first',
       }),
   });
-export type PageQuery = z.output<ReturnType<typeof PageQuerySchema>>;
 
 /** The headers of a paged listing, for the OpenAPI document. */
 export const pageHeaders = {

@@ -37,3 +37,12 @@ export function parsePath<P extends z.ZodObject>(
   if (!schema) throw new Error('route has no path parameters');
   return parseInput(schema, request.pathParameters);
 }
+
+export function parseBody<B extends z.ZodType>(
+  route: Pick<RouteSpec<z.ZodObject, z.ZodObject, B>, 'body'>,
+  request: HttpRequest,
+): z.output<B> {
+  const schema = route.body;
+  if (!schema) throw new Error('route has no body schema');
+  return parseInput(schema, request.body);
+}

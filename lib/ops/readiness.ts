@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { getBroker } from '../broker/connection.ts';
 import { getConfig } from '../config.ts';
 import { getStoreClient } from '../store/client.ts';
@@ -7,13 +8,19 @@ import { getStoreClient } from '../store/client.ts';
  * is open. Each probe is bounded by READY_TIMEOUT_MS so a dead dependency yields a prompt 503, never a request
  * stuck in connection back-off.
  */
-export type DependencyStatus = '200 OK' | '502 Bad Gateway';
+export const DependencyStatusSchema = z.enum(['200 OK', '502 Bad Gateway']);
+export type DependencyStatus = z.infer<typeof DependencyStatusSchema>;
 
-export interface Readiness {
-  ready: boolean;
-  database: DependencyStatus;
-  messagequeue: DependencyStatus;
-}
+/** What GET /ready answers. */
+export const ReadinessSchema = z
+  .object({
+    database: DependencyStatusSchema,
+    messagequeue: DependencyStatusSchema,
+    message: z.string().optional(),
+  })
+  .meta({ id: 'Readiness' });
+
+export type Readiness = Omit<z.infer<typeof ReadinessSchema>, 'message'> & { ready: boolean };
 
 export interface ReadinessProbes {
   database: () => Promise<unknown>;

@@ -52,8 +52,8 @@ export function isUnavailable(error: unknown): boolean {
 }
 
 /**
- * Runs a store operation and turns an outage into a DependencyUnavailableError (a 503 for the API). Other errors pass through unchanged, so
- * that conflicts and not-founds can be handled by the caller.
+ * Runs a store operation and turns an outage into a DependencyUnavailableError (a 503 for the API). Other errors
+ * pass through unchanged, so that conflicts and not-founds can be handled by the caller.
  */
 export async function withStore<T>(operation: string, fn: (client: Client) => Promise<T>): Promise<T> {
   try {

@@ -1,5 +1,5 @@
 import { getConfig } from '../config.ts';
-import { ConflictError, InvalidInputError, NotFoundError } from '../errors.ts';
+import { ConflictError, DependencyUnavailableError, InvalidInputError, NotFoundError } from '../errors.ts';
 import { taskId } from '../model/ids.ts';
 import {
   type ApiTask,
@@ -37,6 +37,13 @@ export async function assignTask(
   if (created?.status === 'conflict') throw new ConflictError(alreadyAssignedMessage(spec.key, documentId));
   if (created?.status !== 'ok') {
     const reason = created?.status === 'error' ? created.reason : 'unknown error';
+    // Rejected under load, or the shard not available: nothing was written, the client may try again.
+    if (created?.status === 'error' && created.kind === 'transient') {
+      throw new DependencyUnavailableError(
+        'database',
+        `The task could not be stored now (${reason}); try again later`,
+      );
+    }
     // A mapping conflict (an args field whose type differs from earlier tasks) is the client's to fix.
     if (reason.startsWith('[400]')) throw new InvalidInputError(`The task could not be stored: ${reason}`);
     throw new Error(`Creating task ${id} failed: ${reason}`);

@@ -3,7 +3,7 @@ import type { OutgoingMessage, PublishOutcome } from '../broker/publisher.ts';
 import { DependencyUnavailableError } from '../errors.ts';
 import { logger } from '../log.ts';
 import type { ApiDocument } from '../model/document.ts';
-import { taskMessage } from '../model/task.ts';
+import { TaskMessageSchema, taskMessage } from '../model/task.ts';
 import type { ConditionalUpdate, TaskHit } from '../store/tasks.ts';
 import { applyChange, type ClaimRule, changeDoc, decide, type TaskEvent } from './lifecycle.ts';
 import { defaultPorts, type TaskPorts } from './ports.ts';
@@ -71,41 +71,49 @@ export async function claimAndPublish(
 
   const parents = await store.getDocuments(claims.map(({ hit }) => hit.documentId));
   const orphans: ConditionalUpdate[] = [];
-  const replacements: Array<{ hit: TaskHit; source: TaskHit['source']; document: ApiDocument }> = [];
+  const replacements: Array<{ hit: TaskHit; source: TaskHit['source']; message: OutgoingMessage }> = [];
   for (const { hit, event } of claims) {
     const document = parents.get(hit.documentId);
     const decision = document
       ? decide(hit.source, event, now, policy)
       : decide(hit.source, { type: 'orphaned', documentId: hit.documentId }, now, policy);
     if (decision.ignore || !decision.change) continue;
-    if (document) replacements.push({ hit, source: applyChange(hit.source, decision.change, now), document });
-    else {
+    if (!document) {
       orphans.push({ hit, doc: changeDoc(decision.change, now) });
       outcomes.set(hit.id, 'orphan');
+      continue;
     }
+    const source = applyChange(hit.source, decision.change, now);
+    // The task as it was before the claim (state 201/205/412/...), as the original sent it.
+    const body = taskMessage(hit.id, hit.source, document);
+    const checked = TaskMessageSchema.safeParse(body);
+    if (!checked.success) {
+      // Our own data failing our own schema: a bug, never sent to a worker. Nothing is claimed, so the task
+      // keeps its state and due time, and every sweep logs it again until it is fixed.
+      logger.error('Task message invalid; not published', { taskId: hit.id, issues: checked.error.issues });
+      outcomes.set(hit.id, 'publish-failed');
+      continue;
+    }
+    const message: OutgoingMessage = {
+      routingKey: routingKeyOf(document, hit.source.task.key),
+      correlationId: correlationIdOf(hit.id, source.dane?.attempt ?? 0, source.dane?.claim ?? ''),
+      priority: hit.source.task.priority ?? 1,
+      body,
+    };
+    replacements.push({ hit, source, message });
   }
   await store.updateTasksIfUnchanged(orphans);
   const claimResults = await store.replaceTasksIfUnchanged(replacements);
 
   const won: Array<{ hit: TaskHit; message: OutgoingMessage }> = [];
-  replacements.forEach(({ hit, source, document }, i) => {
+  replacements.forEach(({ hit, source, message }, i) => {
     const result = claimResults[i];
     if (result?.status !== 'ok') {
       outcomes.set(hit.id, 'lost-race');
       if (result?.status === 'error') logger.warn('Claim failed', { taskId: hit.id, reason: result.reason });
       return;
     }
-    const claimed: TaskHit = { ...hit, source, seqNo: result.seqNo, primaryTerm: result.primaryTerm };
-    won.push({
-      hit: claimed,
-      message: {
-        routingKey: routingKeyOf(document, hit.source.task.key),
-        correlationId: correlationIdOf(hit.id, source.dane?.attempt ?? 0, source.dane?.claim ?? ''),
-        priority: hit.source.task.priority ?? 1,
-        // The task as it was before the claim (state 201/205/412/...), as the original sent it.
-        body: taskMessage(hit.id, hit.source, document),
-      },
-    });
+    won.push({ hit: { ...hit, source, seqNo: result.seqNo, primaryTerm: result.primaryTerm }, message });
   });
   if (won.length === 0) return outcomes;
 

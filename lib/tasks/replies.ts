@@ -99,7 +99,8 @@ export async function handleReplies(
     // is delivered again rather than its replies dropped as if their tasks did not exist.
     const hits = await store.getTasks(pending.map((p) => p.taskId));
     const siblingCache = new Map<string, Promise<TaskHit[]>>();
-    const updates: Array<ConditionalUpdate & { item: ParsedReply; next: TaskHit; effects: Effect[] }> = [];
+    // `hit` is the version read (what the write is conditional on); `next` the source after this reply.
+    const updates: Array<{ hit: TaskHit; item: ParsedReply; next: TaskHit; effects: Effect[] }> = [];
     const working = new Map<string, TaskHit>();
     for (const item of pending) {
       const hit = working.get(item.taskId) ?? hits.get(item.taskId);
@@ -131,7 +132,7 @@ export async function handleReplies(
       const next: TaskHit = { ...hit, source: applyChange(hit.source, decision.change, now) };
       working.set(item.taskId, next);
       const original = updates.find((u) => u.item.taskId === item.taskId)?.hit ?? hit;
-      updates.push({ hit: original, doc: next.source, item, next, effects: decision.effects });
+      updates.push({ hit: original, item, next, effects: decision.effects });
     }
     // One write per task: the last applied reply's source, conditional on the version read.
     const lastPerTask = new Map<string, (typeof updates)[number]>();

@@ -374,6 +374,14 @@ describe('the sweep (fixed clock, real OpenSearch and RabbitMQ)', () => {
     expect(reset.body).toEqual({ total: 3, error: '' });
     expect((await getTask(ids[0] as string))?.source.task).toMatchObject({ state: 205, msg: 'Manual reset' });
     expect((await getTask(ids[3] as string))?.source.task.state).toBe(404);
+    // One reset rule: the bookkeeping is cleared as by a single reset (the mass reset used to keep last_error,
+    // waiting_on and unconfirmed).
+    expect((await getTask(ids[0] as string))?.source.dane).toMatchObject({
+      retries: 0,
+      last_error: null,
+      waiting_on: null,
+      unconfirmed: null,
+    });
 
     // The reset tasks are due now (wall clock), so a sweep at any later time publishes exactly those three.
     const report = await runSweep(new Date(Date.now() + SECOND));

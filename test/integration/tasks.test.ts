@@ -288,6 +288,25 @@ describe('worker replies', () => {
     return { worker, documentId, id: taskId(documentId, worker.key) };
   }
 
+  it('leaves no task that is not settled without a due time: a worker 102 keeps the lease, a 201 is due after the grace', async () => {
+    const { id } = await queuedTask('DUE');
+    const leaseEnd = (await getTask(id))?.source.dane?.due_at;
+    expect(leaseEnd).toBeGreaterThan(Date.now());
+    const now = new Date();
+    await handleReplies([reply(id, 1, { state: 102, message: 'Queued by the worker' })], now);
+    expect((await getTask(id))?.source).toMatchObject({ task: { state: 102 }, dane: { due_at: leaseEnd } });
+
+    const other = await queuedTask('DUE201');
+    await handleReplies([reply(other.id, 1, { state: 201, message: 'Created' })], now);
+    const got = await call(taskGet, 'GET', `/DANE/task/${other.id}`, {
+      pathParameters: { task_id: other.id },
+    });
+    expect(got.body).toMatchObject({
+      state: 201,
+      retry: { next_try: new Date(now.getTime() + getConfig().tasks.createdGraceMs).toISOString() },
+    });
+  });
+
   it('stores state and message; a duplicate changes nothing', async () => {
     const { id } = await queuedTask('REPLY');
     const first = await handleReplies([reply(id, 1, { state: 200, message: 'Success', extra: 'ignored' })]);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { handler as documentCreate } from '../../functions/http/document-create.ts';
 import { handler as documentsCreate } from '../../functions/http/documents-create.ts';
 import { handler as taskCreate } from '../../functions/http/task-create.ts';
+import { errorToResponse } from '../../lib/http/errors.ts';
 import { call } from '../support/http.ts';
 
 // JSON bodies that are valid JSON but not what a route needs answer 400 naming the problem, never 500. Each is
@@ -59,5 +61,24 @@ describe('scalar JSON bodies', () => {
       status: 400,
       body: expect.objectContaining({ message: 'Invalid body: must be a JSON object' }),
     });
+  });
+});
+
+describe('errors of our own', () => {
+  it("a ZodError that is not about the caller's input is a logged 500 with the request id, no internals", async () => {
+    const ours = z.object({ state: z.number() }).safeParse({ state: 'x' });
+    if (ours.success) throw new Error('expected a failure');
+    const lines: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => lines.push(String(chunk)) > 0) as never;
+    try {
+      expect(errorToResponse(ours.error, 'req-9')).toEqual({
+        statusCode: 500,
+        body: { message: 'Internal server error', requestId: 'req-9' },
+      });
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(lines.join('')).toContain('Unhandled error');
   });
 });

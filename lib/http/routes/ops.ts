@@ -1,12 +1,8 @@
 import { z } from 'zod';
+import { ReadinessSchema } from '../../ops/readiness.ts';
 import { defineRoute } from './types.ts';
 
 /** Operational routes outside `/DANE` (spec §7.3) and the API description itself. */
-
-const Probe = z.enum(['200 OK', '502 Bad Gateway']);
-const ReadinessSchema = z
-  .object({ database: Probe, messagequeue: Probe, message: z.string().optional() })
-  .meta({ id: 'Readiness' });
 
 export const health = defineRoute({
   method: 'get',
