@@ -60,6 +60,11 @@ const EnvSchema = z.object({
   RETRY_MAX_ATTEMPTS: intFrom(0, 100).default(5),
   RETRY_BASE_MS: intFrom(100, 24 * 3_600_000).default(60_000),
   RETRY_MAX_MS: intFrom(100, 7 * 24 * 3_600_000).default(3_600_000),
+  // The worker gateway (lib/gateway): an Elasticsearch-compatible endpoint for unmodified DANE workers.
+  GATEWAY_WORKER_USERNAME: z.string().min(1).optional(),
+  GATEWAY_WORKER_PASSWORD: z.string().min(1).optional(),
+  GATEWAY_ANONYMOUS_READ: z.enum(['true', 'false']).optional(),
+  GATEWAY_PORT: intFrom(1, 65_535).default(9201),
 });
 
 export type Env = z.input<typeof EnvSchema>;
@@ -99,6 +104,17 @@ export interface Config {
     /** How long a 201/205 task may wait for its publisher before the sweep publishes it. */
     createdGraceMs: number;
     retry: { maxAttempts: number; baseMs: number; maxMs: number };
+  };
+  gateway: {
+    /**
+     * The basic-auth credential DANE workers present. Locally the DANE library's own default (elastic /
+     * changeme) unless set; on any other stage undefined unless set, and the gateway refuses to start.
+     */
+    worker: { username: string; password: string } | undefined;
+    /** Unauthenticated search/count/get/mget on the DANE index (dane-workflows sends no credentials). */
+    anonymousRead: boolean;
+    /** Local only: the port the function-URL adapter (localstack/worker-gateway.ts) listens on. */
+    localPort: number;
   };
 }
 
@@ -167,6 +183,18 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       createdGraceMs: e.CREATED_GRACE_MS,
       retry: { maxAttempts: e.RETRY_MAX_ATTEMPTS, baseMs: e.RETRY_BASE_MS, maxMs: e.RETRY_MAX_MS },
     },
+    gateway: gatewayConfig(e),
+  };
+}
+
+function gatewayConfig(e: z.output<typeof EnvSchema>): Config['gateway'] {
+  const local = e.DANE_STAGE === 'local';
+  const username = e.GATEWAY_WORKER_USERNAME ?? (local ? 'elastic' : undefined);
+  const password = e.GATEWAY_WORKER_PASSWORD ?? (local ? 'changeme' : undefined);
+  return {
+    worker: username !== undefined && password !== undefined ? { username, password } : undefined,
+    anonymousRead: e.GATEWAY_ANONYMOUS_READ === undefined ? local : e.GATEWAY_ANONYMOUS_READ === 'true',
+    localPort: e.GATEWAY_PORT,
   };
 }
 
