@@ -1,5 +1,4 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { getConfig } from '../config.ts';
 
 /**
  * The check of the basic-auth credential that DANE workers send to the worker gateway. A port of its own because
@@ -13,9 +12,9 @@ export type WorkerCredentialCheck = (username: string, password: string) => Prom
 const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
 const same = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
 
-/** The configured worker credential (GATEWAY_WORKER_USERNAME / GATEWAY_WORKER_PASSWORD). */
+/** The configured worker credential (`config.gateway.worker`); none configured: nobody is a worker. */
 export function configuredWorkerCredential(
-  expected: { username: string; password: string } | undefined = getConfig().gateway.worker,
+  expected: { username: string; password: string } | undefined,
 ): WorkerCredentialCheck {
   return async (username, password) => {
     if (!expected) return false;
