@@ -6,6 +6,7 @@ import type {
 import { configuredWorkerCredential } from '../auth/worker-credentials.ts';
 import { ConfigError, getConfig } from '../config.ts';
 import { logger } from '../log.ts';
+import { createStoreClient } from '../store/client.ts';
 import { storeForwarder } from './forward.ts';
 import {
   type GatewayDeps,
@@ -51,8 +52,11 @@ export function resultFromResponse(response: GatewayHttpResponse): LambdaFunctio
   };
 }
 
-/** Builds the handler; on a deployed stage without a worker credential it fails at cold start, by name. */
-export function workerGatewayHandler() {
+/**
+ * Builds the handler; on a deployed stage without a worker credential it fails at cold start, by name.
+ * `opensearchUrl` points it at another OpenSearch than the configured one (tests of an outage).
+ */
+export function workerGatewayHandler(options: { opensearchUrl?: string } = {}) {
   const config = getConfig();
   if (!config.gateway.worker) {
     throw new ConfigError(
@@ -64,7 +68,10 @@ export function workerGatewayHandler() {
     index: config.opensearch.index,
     anonymousRead: config.gateway.anonymousRead,
     checkWorker: configuredWorkerCredential(config.gateway.worker),
-    forward: storeForwarder({ maxResponseBytes: LAMBDA_PAYLOAD_LIMIT_BYTES - ENVELOPE_BYTES }),
+    forward: storeForwarder({
+      maxResponseBytes: LAMBDA_PAYLOAD_LIMIT_BYTES - ENVELOPE_BYTES,
+      ...(options.opensearchUrl ? { client: createStoreClient(options.opensearchUrl) } : {}),
+    }),
   };
   return async (event: LambdaFunctionURLEvent, context: Context): Promise<LambdaFunctionURLResult> => {
     const log = logger.child({ requestId: context.awsRequestId, component: 'worker-gateway' });
