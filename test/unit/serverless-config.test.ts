@@ -9,7 +9,16 @@ const config = parse(file) as {
     runtime: string;
     iam: { role: { statements: Array<{ Action: string | string[]; Resource: unknown }> } };
   };
-  functions: Record<string, { handler: string; events?: Array<Record<string, Record<string, unknown>>> }>;
+  functions: Record<
+    string,
+    {
+      handler: string;
+      url?: unknown;
+      timeout?: number;
+      environment?: Record<string, string>;
+      events?: Array<Record<string, Record<string, unknown>>>;
+    }
+  >;
 };
 const actions = config.provider.iam.role.statements.flatMap((s) =>
   Array.isArray(s.Action) ? s.Action : [s.Action],
@@ -50,5 +59,18 @@ describe('serverless.yml', () => {
   it('has the asynchronous publisher without an HTTP route', () => {
     expect(config.functions.publishTasks?.handler).toBe('functions/events/publish-tasks.handler');
     expect(config.functions.publishTasks?.events ?? []).toEqual([]);
+  });
+
+  it('serves the worker gateway from a function URL (its own host), with its credential required off the local stage', () => {
+    const gateway = config.functions.workerGateway;
+    expect(gateway?.handler).toBe('functions/gateway/worker-gateway.handler');
+    expect(gateway?.url).toBe(true);
+    expect(gateway?.events ?? []).toEqual([]);
+    // The local-only param is the fallback: on any other stage it is missing and packaging fails.
+    expect(gateway?.environment).toMatchObject({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text of serverless.yml
+      GATEWAY_WORKER_PASSWORD: '${env:GATEWAY_WORKER_PASSWORD, param:gatewayWorkerUnset}',
+    });
+    expect(gateway?.timeout).toBeGreaterThan(10);
   });
 });
