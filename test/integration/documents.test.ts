@@ -393,7 +393,13 @@ describe('POST /DANE/documents', () => {
     // What dane-workflows posts: Document.to_json() of the dane library, a string, with null timestamps.
     const encoded = JSON.stringify({ ...doc(fresh, creator), created_at: null, updated_at: null });
     const floatId = `{"target":{"id":1.0,"url":"http://example.org/f","type":"Video"},"creator":{"id":"${creator}","type":"Human"}}`;
-    const batch = [encoded, '{"target": {', '"just a string"', JSON.stringify({ ...doc('z', creator), _id: 'x' }), floatId];
+    const batch = [
+      encoded,
+      '{"target": {',
+      '"just a string"',
+      JSON.stringify({ ...doc('z', creator), _id: 'x' }),
+      floatId,
+    ];
     const response = await postBatch(batch);
     expect(response.status).toBe(200);
     const { success, failed } = response.body as {

@@ -8,7 +8,9 @@ import { type FunctionUrlServer, serveFunctionUrl } from '../../localstack/funct
  * `workerGateway` handler in this process (with this process's configuration), on a free port. For tests that
  * play the server themselves but run real Python workers, which reach storage only through the gateway.
  */
-export async function startInProcessGateway(options: { opensearchUrl?: string } = {}): Promise<FunctionUrlServer> {
+export async function startInProcessGateway(
+  options: { opensearchUrl?: string } = {},
+): Promise<FunctionUrlServer> {
   const handler = workerGatewayHandler(options);
   let count = 0;
   return serveFunctionUrl({
