@@ -5,6 +5,7 @@ import type {
   LambdaFunctionURLEvent,
   APIGatewayProxyStructuredResultV2 as LambdaFunctionURLResult,
 } from 'aws-lambda';
+import { isTextContentType } from '../lib/gateway/function-url.ts';
 import { LAMBDA_PAYLOAD_LIMIT_BYTES, tooLarge } from '../lib/gateway/gateway.ts';
 import type { Logger } from '../lib/log.ts';
 
@@ -21,8 +22,6 @@ export interface FunctionUrlServer {
   url: string;
   close(): Promise<void>;
 }
-
-const TEXT = /^(application\/(json|x-ndjson|[\w.+-]*\+json)|text\/)/i;
 
 function send(res: ServerResponse, method: string, result: LambdaFunctionURLResult) {
   const status = result.statusCode ?? 200;
@@ -46,7 +45,7 @@ function toEvent(req: IncomingMessage, body: Buffer, host: string, port: number)
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(',') : value;
   }
-  const text = TEXT.test(headers['content-type'] ?? '');
+  const text = isTextContentType(headers['content-type']);
   const now = new Date();
   return {
     version: '2.0',

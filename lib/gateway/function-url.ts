@@ -24,7 +24,9 @@ import {
 /** Room left in the 6 MiB for the response envelope (status, headers, JSON escaping is measured exactly). */
 const ENVELOPE_BYTES = 16 * 1024;
 
-const TEXT = /^(application\/(json|x-ndjson|[\w.+-]*\+json)|text\/)/i;
+/** Content types a function URL carries as text; anything else travels base64-encoded. */
+export const isTextContentType = (value: string | undefined) =>
+  /^(application\/(json|x-ndjson|[\w.+-]*\+json)|text\/)/i.test(value ?? '');
 
 export function requestFromEvent(event: LambdaFunctionURLEvent) {
   const headers: Record<string, string | undefined> = {};
@@ -43,7 +45,7 @@ export function requestFromEvent(event: LambdaFunctionURLEvent) {
 }
 
 export function resultFromResponse(response: GatewayHttpResponse): LambdaFunctionURLResult {
-  const text = TEXT.test(response.headers['content-type'] ?? '');
+  const text = isTextContentType(response.headers['content-type']);
   return {
     statusCode: response.status,
     headers: response.headers,

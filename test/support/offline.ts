@@ -75,28 +75,23 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-async function freePort(): Promise<number> {
+/** A port `p` such that `p` .. `p + count - 1` are all free. */
+async function freePorts(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt += 1) {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
-    if (await portIsFree(port)) return port;
+    let free = true;
+    for (let i = 0; i < count && free; i += 1) free = await portIsFree(port + i);
+    if (free) return port;
   }
-  throw new Error('No free port found for the worker gateway');
-}
-
-async function freePortPair(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    if ((await portIsFree(port)) && (await portIsFree(port + 1))) return port;
-  }
-  throw new Error('No free pair of ports found for serverless-offline');
+  throw new Error(`No ${count} free consecutive ports found for serverless-offline`);
 }
 
 export async function startOffline(options: OfflineOptions = {}): Promise<Offline> {
-  const port = options.port ?? (await freePortPair());
+  const port = options.port ?? (await freePorts(2));
   const lambdaPort = port + 1;
   const baseUrl = `http://127.0.0.1:${port}`;
   const lambdaEndpoint = `http://127.0.0.1:${lambdaPort}`;
-  const gatewayPort = await freePort();
+  const gatewayPort = await freePorts(1);
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
