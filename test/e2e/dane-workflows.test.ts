@@ -38,7 +38,9 @@ const amqpEnv = { DANE_EXCHANGE: exchange, DANE_RESPONSE_QUEUE: responseQueue };
 const index = getConfig().opensearch.index;
 const prefix = `wf-${run}`;
 const creatorId = `${prefix}_0`;
-const items = Array.from({ length: 20 }, (_, i) => ({
+// Each 412 reply costs the server about a second (it waits for a refresh before publishing the dependency), so
+// the batch is kept small.
+const items = Array.from({ length: 10 }, (_, i) => ({
   id: `wf-${run}-item-${i}`,
   url: `http://example.org/${run}/item ${i}.mp4`,
 }));
@@ -125,7 +127,7 @@ function runWorkflow(name: string): Promise<{ summary: Summary; stderr: string }
       stderr += chunk.toString();
       if (stderr.length > 400_000) stderr = stderr.slice(-200_000);
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 160_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
       const last = stdout.trim().split('\n').pop() ?? '';
@@ -177,9 +179,9 @@ describe('dane-workflows 0.2.3 with real dane workers, through serverless-offlin
     expect(offline.output()).toMatch(
       /"gateway request".*"path":"\/[^"]+\/_search".*"auth":"anonymous".*"status":200/,
     );
-    // The batch went in as JSON-encoded documents (Document.to_json()), all registered.
+    // dane-workflows logged no exception on the way (it logs and carries on where it can).
     expect(stderr).not.toMatch(/Traceback/);
-  });
+  }, 180_000);
 
   it('runs again over the same items: documents and tasks exist already, and the batch finishes too', async () => {
     const before = asr.received.length;
@@ -194,5 +196,5 @@ describe('dane-workflows 0.2.3 with real dane workers, through serverless-offlin
     );
     // Nothing ran again: the tasks were already done.
     expect(asr.received.length).toBe(before);
-  });
+  }, 180_000);
 });
