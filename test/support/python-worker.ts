@@ -19,11 +19,9 @@ const venvPython = join(compatDir, '.venv/bin/python');
 export interface PythonWorkerOptions {
   /**
    * The worker gateway the library's Elasticsearch client connects to (`Offline.gatewayUrl`, or a
-   * test/support/gateway.ts one). The worker sends the configured worker credential unless `esUrl` is given.
+   * test/support/gateway.ts one), with the configured worker credential.
    */
   gatewayUrl: string;
-  /** The full Elasticsearch URL instead, credentials included (e.g. wrong ones). */
-  esUrl?: string;
   /** Task key; the worker binds `#.<KEY>` (upper-cased). */
   key: string;
   /** Worker queue; defaults to the key, as the original's convention (and the /workers view) expects. */
@@ -168,7 +166,7 @@ export async function startPythonWorker(options: PythonWorkerOptions): Promise<P
     stdio: ['pipe', 'pipe', 'pipe'],
     env: {
       ...process.env,
-      DANE_ES_URL: options.esUrl ?? esUrl(options.gatewayUrl, config.gateway.worker),
+      DANE_ES_URL: esUrl(options.gatewayUrl, config.gateway.worker),
       DANE_ES_INDEX: options.index ?? config.opensearch.index,
       DANE_AMQP_URL: config.amqp.url,
       DANE_EXCHANGE: config.amqp.exchange,
