@@ -236,6 +236,8 @@ export async function handleGatewayRequest(
     return done(withProductHeader(upstream));
   } catch (error) {
     if (error instanceof StoreUnavailableError) {
+      // The client's reason (refused, timed out) for the operator; it names no credential.
+      fields.cause = error.message;
       return refused(
         503,
         'opensearch_unavailable_exception',
