@@ -75,6 +75,11 @@ const EnvSchema = z.object({
   AUTH_OIDC_SCOPES_CLAIM: z.string().min(1).default('scope'),
   AUTH_OIDC_SCOPE_PREFIX: z.string().default(''),
   AUTH_OIDC_NAME_CLAIM: z.string().min(1).default('sub'),
+  // The worker gateway (lib/gateway): an Elasticsearch-compatible endpoint for unmodified DANE workers.
+  GATEWAY_WORKER_USERNAME: z.string().min(1).optional(),
+  GATEWAY_WORKER_PASSWORD: z.string().min(1).optional(),
+  GATEWAY_ANONYMOUS_READ: z.enum(['true', 'false']).optional(),
+  GATEWAY_PORT: intFrom(1, 65_535).default(9201),
 });
 
 export interface Config {
@@ -136,6 +141,17 @@ export interface Config {
           nameClaim: string;
         }
       | undefined;
+  };
+  gateway: {
+    /**
+     * The basic-auth credential DANE workers present. Locally the DANE library's own default (elastic /
+     * changeme) unless set; on any other stage undefined unless set, and the gateway refuses to start.
+     */
+    worker: { username: string; password: string } | undefined;
+    /** Unauthenticated search/count/get/mget on the DANE index (dane-workflows sends no credentials). */
+    anonymousRead: boolean;
+    /** Local only: the port the function-URL adapter (localstack/worker-gateway.ts) listens on. */
+    localPort: number;
   };
 }
 
@@ -208,6 +224,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       retry: { maxAttempts: e.RETRY_MAX_ATTEMPTS, baseMs: e.RETRY_BASE_MS, maxMs: e.RETRY_MAX_MS },
     },
     auth: parseAuth(e),
+    gateway: gatewayConfig(e),
   };
 }
 
@@ -242,6 +259,17 @@ function parseAuth(e: z.output<typeof EnvSchema>): Config['auth'] {
     keyCacheMs: e.AUTH_KEY_CACHE_MS,
     lastUsedIntervalMs: e.AUTH_LAST_USED_INTERVAL_MS,
     oidc,
+  };
+}
+
+function gatewayConfig(e: z.output<typeof EnvSchema>): Config['gateway'] {
+  const local = e.DANE_STAGE === 'local';
+  const username = e.GATEWAY_WORKER_USERNAME ?? (local ? 'elastic' : undefined);
+  const password = e.GATEWAY_WORKER_PASSWORD ?? (local ? 'changeme' : undefined);
+  return {
+    worker: username !== undefined && password !== undefined ? { username, password } : undefined,
+    anonymousRead: e.GATEWAY_ANONYMOUS_READ === undefined ? local : e.GATEWAY_ANONYMOUS_READ === 'true',
+    localPort: e.GATEWAY_PORT,
   };
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm start: bring the local stack up if needed, bootstrap storage and messaging, then serve the API through
-# serverless-offline on port 5500 together with the local emulation of the AWS event sources. Ctrl-C stops all.
+# serverless-offline on port 5500 together with the local emulation of the AWS event sources and the worker
+# gateway for DANE workers (http://127.0.0.1:9201, GATEWAY_PORT). Ctrl-C stops all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +31,10 @@ if [ -f localstack/emulate-events.ts ]; then
   setsid node_modules/.bin/tsx localstack/emulate-events.ts &
   pids+=($!)
 fi
+
+# The worker gateway's function URL, which serverless-offline does not serve.
+setsid node_modules/.bin/tsx localstack/worker-gateway.ts &
+pids+=($!)
 
 # Whichever exits first (or Ctrl-C) stops the rest.
 wait -n

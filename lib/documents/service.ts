@@ -66,6 +66,21 @@ export async function registerDocument(rawBody: string | undefined): Promise<Api
 type Failure = BatchDocumentsResult['failed'][number];
 
 /**
+ * A batch element as 0.3.1 read it (`Document.from_json`): a JSON string holding a document is parsed first,
+ * with Python number semantics like a body. dane-workflows sends its batches that way (`Document.to_json()`).
+ */
+function batchElement(element: unknown): unknown {
+  if (typeof element !== 'string') return element;
+  try {
+    return parsePythonJson(element);
+  } catch (error) {
+    if (error instanceof JsonSyntaxError)
+      throw InvalidInputError.at([], `is a string that does not hold a JSON document (${error.message})`);
+    throw error;
+  }
+}
+
+/**
  * Registers a batch with one `_bulk`. Every element ends up in `success` or `failed`, invalid ones included
  * (the original dropped them silently). Copies of one document within the batch: the first is registered, the
  * later ones fail with the duplicate message, as if they had come in a later request.
@@ -80,7 +95,7 @@ export async function registerDocuments(rawBody: string | undefined): Promise<Ba
   body.forEach((element, index) => {
     let input: DocumentInput;
     try {
-      input = validateDocument(element);
+      input = validateDocument(batchElement(element));
     } catch (error) {
       if (!(error instanceof InvalidInputError)) throw error;
       failed.push({ index, document: null, invalid: element, error: error.message });

@@ -4,7 +4,8 @@ Run it with the interpreter of test/compat/.venv (see setup.sh); test/support/py
 
     python -u worker.py --key ECHO --queue ECHO [--depends-on A,B] [--reply-state 200] [--save-result]
 
-Environment: DANE_ES_URL (http://127.0.0.1:9200, credentials in the URL if any), DANE_ES_INDEX (dane-index),
+Environment: DANE_ES_URL (the worker gateway, e.g. http://elastic:changeme@127.0.0.1:9201: the library's
+Elasticsearch 7 client only talks to something that passes its product check), DANE_ES_INDEX (dane-index),
 DANE_AMQP_URL (amqp://guest:guest@127.0.0.1:5672), DANE_EXCHANGE (DANE-exchange), DANE_RESPONSE_QUEUE
 (DANE-response-queue). The library only reads its settings from config files, so this script writes a config.yml
 into a fresh working directory and imports the library from there (spec §8.1).
@@ -62,7 +63,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def write_config(workdir: str) -> None:
-    es = urlparse(os.environ.get("DANE_ES_URL", "http://127.0.0.1:9200"))
+    es = urlparse(os.environ.get("DANE_ES_URL", "http://elastic:changeme@127.0.0.1:9201"))
     amqp = urlparse(os.environ.get("DANE_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672"))
     if amqp.scheme != "amqp" or amqp.path not in ("", "/"):
         sys.exit(f"DANE_AMQP_URL must be amqp://user:pass@host:port with the default vhost, got {amqp.geturl()}")
@@ -79,7 +80,7 @@ def write_config(workdir: str) -> None:
             "HOST": [es.hostname or "localhost"],
             "PORT": es.port or (443 if es.scheme == "https" else 9200),
             "SCHEME": es.scheme or "http",
-            # The library always sends basic auth; a security-less OpenSearch ignores it.
+            # The library always sends basic auth: the gateway checks it.
             "USER": unquote(es.username or ""),
             "PASSWORD": unquote(es.password or ""),
             "INDEX": os.environ.get("DANE_ES_INDEX", "dane-index"),
@@ -108,20 +109,6 @@ def make_git_repo(workdir: str, queue: str) -> None:
         "commit", "-q", "--allow-empty", "-m", "compat worker")
 
 
-def disable_product_check() -> None:
-    """elasticsearch7 >= 7.14 refuses any server that is not Elasticsearch, OpenSearch included. Mark every
-    transport as already verified before the library makes its first request (its ping at construction)."""
-    from elasticsearch7 import transport
-
-    original_init = transport.Transport.__init__
-
-    def init(self, *args, **kwargs):
-        original_init(self, *args, **kwargs)
-        self._verified_elasticsearch = True
-
-    transport.Transport.__init__ = init
-
-
 def main() -> int:
     args = parse_args()
     key = args.key.upper()
@@ -145,7 +132,6 @@ def main() -> int:
         make_git_repo(workdir, queue)
     os.chdir(workdir)
 
-    disable_product_check()
     from dane import Result
     from dane.base_classes import base_worker
     from dane.config import cfg

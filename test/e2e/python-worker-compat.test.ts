@@ -14,7 +14,8 @@ import { type Api, apiClient, pollUntil } from './offline-api.ts';
 
 /**
  * The compatibility test of issue 4: unmodified Python workers (`dane` 0.4.3 from PyPI) against the server as
- * `npm start` runs it (serverless-offline + the event-source emulator), driven only through the HTTP API.
+ * `npm start` runs it (serverless-offline + the event-source emulator + the worker gateway, through which the
+ * workers reach the index), driven only through the HTTP API.
  * Task keys carry a per-run suffix so that concurrent runs (or the harness self-test, which uses ECHO) never
  * share a worker queue.
  */
@@ -106,7 +107,7 @@ const receivedTask = (worker: PythonWorker, id: string) =>
 describe('real Python workers (dane 0.4.3) through the HTTP API of serverless-offline', () => {
   it('runs an assigned task: the worker receives it, saves a result, replies 200, and the API serves it', async () => {
     const KEY = `ECHO_${RUN}`;
-    const worker = await startPythonWorker({ key: KEY, saveResult: true });
+    const worker = await startPythonWorker({ key: KEY, saveResult: true, gatewayUrl: offline.gatewayUrl });
     expect(worker.bindingKeys).toEqual([`#.${KEY}`]);
     const docId = await registerDocument('echo');
     // Field types the shared test index already maps this way (args are dynamically mapped).
@@ -186,8 +187,8 @@ describe('real Python workers (dane 0.4.3) through the HTTP API of serverless-of
     const NEEDS = `NEEDSDL_${RUN}`;
     const DOWNLOAD = `DOWNLOAD_${RUN}`;
     const [needs, download] = await Promise.all([
-      startPythonWorker({ key: NEEDS, dependsOn: [DOWNLOAD] }),
-      startPythonWorker({ key: DOWNLOAD }),
+      startPythonWorker({ key: NEEDS, dependsOn: [DOWNLOAD], gatewayUrl: offline.gatewayUrl }),
+      startPythonWorker({ key: DOWNLOAD, gatewayUrl: offline.gatewayUrl }),
     ]);
     const docId = await registerDocument('chain');
     const needsId = taskId(docId, NEEDS);
@@ -260,7 +261,7 @@ describe('real Python workers (dane 0.4.3) through the HTTP API of serverless-of
 
   it('accepts a double-encoded reply from a worker whose callback returns a JSON string', async () => {
     const KEY = `ASSTRING_${RUN}`;
-    const worker = await startPythonWorker({ key: KEY, replyAsString: true });
+    const worker = await startPythonWorker({ key: KEY, replyAsString: true, gatewayUrl: offline.gatewayUrl });
     const docId = await registerDocument('as-string');
     const id = taskId(docId, KEY);
 

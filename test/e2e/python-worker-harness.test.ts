@@ -6,6 +6,7 @@ import { documentId, taskId } from '../../lib/model/ids.ts';
 import { timestamp } from '../../lib/model/time.ts';
 import { bootstrapIndex } from '../../lib/store/bootstrap.ts';
 import { getStoreClient, resetStoreClient } from '../../lib/store/client.ts';
+import { startInProcessGateway } from '../support/gateway.ts';
 import {
   ensurePythonVenv,
   type PythonWorker,
@@ -24,6 +25,8 @@ const index = config.opensearch.index;
 const client = getStoreClient();
 const run = randomUUID().slice(0, 8);
 
+let gatewayUrl: string;
+let closeGateway: (() => Promise<void>) | undefined;
 let connection: ChannelModel;
 let publisher: ConfirmChannel;
 let consumer: Channel;
@@ -36,6 +39,10 @@ beforeAll(async () => {
   // A cold venv takes ~20-30 s to build: do it under the hook timeout, not a test's.
   await ensurePythonVenv();
   await bootstrapIndex(client, index, 0);
+  // The workers reach the index only through the worker gateway (their client refuses OpenSearch itself).
+  const gateway = await startInProcessGateway();
+  gatewayUrl = gateway.url;
+  closeGateway = gateway.close;
   connection = await amqp.connect(config.amqp.url);
   publisher = await connection.createConfirmChannel();
   consumer = await connection.createChannel();
@@ -58,6 +65,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await stopAllPythonWorkers();
+  await closeGateway?.();
   await connection?.close();
   for (const { id, routing } of cleanup) {
     await client.delete({ index, id, routing, refresh: true }).catch(() => undefined);
@@ -174,7 +182,7 @@ const decode = (message: ConsumeMessage) => JSON.parse(message.content.toString(
 
 describe('the real Python DANE worker (dane 0.4.3) against a hand-made server', () => {
   it('receives the task message as published, saves a result, and replies 200', async () => {
-    const worker: PythonWorker = await startPythonWorker({ key: 'ECHO', saveResult: true });
+    const worker: PythonWorker = await startPythonWorker({ gatewayUrl, key: 'ECHO', saveResult: true });
     expect(worker.bindingKeys).toEqual(['#.ECHO']);
     expect(worker.generator).toMatchObject({ type: 'Software', name: 'ECHO' });
 
@@ -245,7 +253,7 @@ describe('the real Python DANE worker (dane 0.4.3) against a hand-made server', 
   });
 
   it('replies 412 with the missing dependency, then with none while it is unfinished, then runs', async () => {
-    const worker = await startPythonWorker({ key: 'NEEDSDOWNLOAD', dependsOn: ['DOWNLOAD'] });
+    const worker = await startPythonWorker({ gatewayUrl, key: 'NEEDSDOWNLOAD', dependsOn: ['DOWNLOAD'] });
     const { docId, document } = await seedDocument();
     const { id, json: task } = await seedTask(docId, 'NEEDSDOWNLOAD');
 
@@ -282,7 +290,7 @@ describe('the real Python DANE worker (dane 0.4.3) against a hand-made server', 
   });
 
   it('answers a task it cannot parse with 400 and a non-JSON body with 500, as the library does', async () => {
-    const worker = await startPythonWorker({ key: 'ECHO' });
+    const worker = await startPythonWorker({ gatewayUrl, key: 'ECHO' });
     const { document } = await seedDocument();
     const bad = { key: 'ECHO', _id: `bad-${run}`, priority: 1 };
     // An unknown document key is a TypeError in the library's constructor.
@@ -310,6 +318,7 @@ describe('the real Python DANE worker (dane 0.4.3) against a hand-made server', 
 
   it('double-encodes a reply the callback returns as a JSON string (spec §4.4)', async () => {
     await startPythonWorker({
+      gatewayUrl,
       key: 'ECHO',
       replyAsString: true,
       replyState: 503,
@@ -326,7 +335,7 @@ describe('the real Python DANE worker (dane 0.4.3) against a hand-made server', 
 
 describe('the Python worker outside a git checkout', () => {
   it('has no generator, so saving a result fails and the library replies 500', async () => {
-    const worker = await startPythonWorker({ key: 'ECHO', saveResult: true, noGenerator: true });
+    const worker = await startPythonWorker({ gatewayUrl, key: 'ECHO', saveResult: true, noGenerator: true });
     expect(worker.generator).toBeNull();
     const { docId, document } = await seedDocument();
     const { id, json: task } = await seedTask(docId, 'ECHO');

@@ -388,6 +388,38 @@ describe('POST /DANE/documents', () => {
     for (const t of fresh) expect((await getDoc(documentId(t, creator))).status).toBe(200);
   });
 
+  it('accepts elements that are JSON strings holding a document, as 0.3.1 did (dane-workflows sends them)', async () => {
+    const fresh = uniqueName('t');
+    // What dane-workflows posts: Document.to_json() of the dane library, a string, with null timestamps.
+    const encoded = JSON.stringify({ ...doc(fresh, creator), created_at: null, updated_at: null });
+    const floatId = `{"target":{"id":1.0,"url":"http://example.org/f","type":"Video"},"creator":{"id":"${creator}","type":"Human"}}`;
+    const batch = [
+      encoded,
+      '{"target": {',
+      '"just a string"',
+      JSON.stringify({ ...doc('z', creator), _id: 'x' }),
+      floatId,
+    ];
+    const response = await postBatch(batch);
+    expect(response.status).toBe(200);
+    const { success, failed } = response.body as {
+      success: { _id: string; target: { id: unknown } }[];
+      failed: { index: number; document: unknown; invalid: unknown; error: string }[];
+    };
+    expect(success.map((d) => d._id)).toEqual([documentId(fresh, creator), documentId('1.0', creator)]);
+    expect(failed.map((f) => [f.index, f.document, f.invalid])).toEqual([
+      [1, null, batch[1]],
+      [2, null, batch[2]],
+      [3, null, batch[3]],
+    ]);
+    expect(failed[0]?.error).toMatch(/^Invalid body: is a string that does not hold a JSON document \(/);
+    expect(failed[1]?.error).toMatch(/^Invalid body: expected a JSON object/);
+    expect(failed[2]?.error).toMatch(/^Invalid _id: /);
+    expect((await getDoc(documentId(fresh, creator))).status).toBe(200);
+    // Only the batch read strings in 0.3.1: the single route still wants the object itself.
+    expect((await postRaw(JSON.stringify(encoded))).status).toBe(400);
+  });
+
   it('an empty array registers nothing; a body that is not an array is a 400', async () => {
     expect(await postBatch([])).toMatchObject({ status: 200, body: { success: [], failed: [] } });
     const object = await postBatch(doc('a', 'b'));

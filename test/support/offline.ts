@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 /**
  * Runs the API the way `npm start` does: `serverless offline start` (serverless-offline 14, handlers bundled by
  * serverless-esbuild) plus, when it exists, localstack/emulate-events.ts (the local stand-in for the Amazon MQ
- * event source). Each runs in its own process group, so stopping one stops everything it spawned.
+ * event source) and localstack/worker-gateway.ts (the worker gateway's function URL). Each runs in its own
+ * process group, so stopping one stops everything it spawned.
  */
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -27,6 +28,8 @@ export interface Offline {
   baseUrl: string;
   /** serverless-offline's Lambda invoke endpoint (for `@aws-sdk/client-lambda`'s `endpoint`). */
   lambdaEndpoint: string;
+  /** The worker gateway (Elasticsearch-compatible endpoint for DANE workers), on a free port of its own. */
+  gatewayUrl: string;
   /** Combined stdout/stderr of the processes so far (for failure messages). */
   output(): string;
   stop(): Promise<void>;
@@ -72,19 +75,24 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-async function freePortPair(): Promise<number> {
+/** A port `p` such that `p` .. `p + count - 1` are all free. */
+async function freePorts(count: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt += 1) {
     const port = 20_000 + Math.floor(Math.random() * 20_000);
-    if ((await portIsFree(port)) && (await portIsFree(port + 1))) return port;
+    let free = true;
+    for (let i = 0; i < count && free; i += 1) free = await portIsFree(port + i);
+    if (free) return port;
   }
-  throw new Error('No free pair of ports found for serverless-offline');
+  throw new Error(`No ${count} free consecutive ports found for serverless-offline`);
 }
 
 export async function startOffline(options: OfflineOptions = {}): Promise<Offline> {
-  const port = options.port ?? (await freePortPair());
+  const port = options.port ?? (await freePorts(2));
   const lambdaPort = port + 1;
   const baseUrl = `http://127.0.0.1:${port}`;
   const lambdaEndpoint = `http://127.0.0.1:${lambdaPort}`;
+  const gatewayPort = await freePorts(1);
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     DANE_INDEX: process.env.DANE_INDEX ?? 'dane-test-index',
@@ -93,6 +101,7 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_REGION: process.env.AWS_REGION ?? 'eu-west-1',
     LAMBDA_ENDPOINT: lambdaEndpoint,
+    GATEWAY_PORT: String(gatewayPort),
     ...options.env,
   };
 
@@ -147,6 +156,7 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
   if ((options.emulateEvents ?? true) && existsSync(emulator)) {
     launch('events', join(root, 'node_modules/.bin/tsx'), [emulator]);
   }
+  launch('gateway', join(root, 'node_modules/.bin/tsx'), [join(root, 'localstack/worker-gateway.ts')]);
 
   const readyTimeoutMs = options.readyTimeoutMs ?? 120_000;
   const deadline = Date.now() + readyTimeoutMs;
@@ -160,7 +170,15 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
         (response) => response.status,
         () => 0,
       );
-      if (status === 200) break;
+      // Any answer from the gateway adapter means it listens (it invokes the function per request).
+      const gateway = await fetch(`${gatewayUrl}/`, {
+        method: 'HEAD',
+        signal: AbortSignal.timeout(2_000),
+      }).then(
+        (response) => response.status,
+        () => 0,
+      );
+      if (status === 200 && gateway !== 0) break;
       await new Promise((wait) => setTimeout(wait, 250));
     }
   } catch (error) {
@@ -168,5 +186,5 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
     throw new Error(`serverless offline: ${(error as Error).message}. Output:\n${output.slice(-6000)}`);
   }
 
-  return { baseUrl, lambdaEndpoint, output: () => output, stop };
+  return { baseUrl, lambdaEndpoint, gatewayUrl, output: () => output, stop };
 }

@@ -8,7 +8,8 @@ import { getConfig } from '../../lib/config.ts';
 
 /**
  * Runs a real Python DANE worker (the `dane` 0.4.3 base worker from PyPI, see test/compat/worker.py) against the
- * local RabbitMQ and OpenSearch, and exposes what it received and replied, parsed from its stdout.
+ * local RabbitMQ and, through the worker gateway, OpenSearch, and exposes what it received and replied, parsed
+ * from its stdout.
  */
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -16,6 +17,11 @@ const compatDir = join(root, 'test/compat');
 const venvPython = join(compatDir, '.venv/bin/python');
 
 export interface PythonWorkerOptions {
+  /**
+   * The worker gateway the library's Elasticsearch client connects to (`Offline.gatewayUrl`, or a
+   * test/support/gateway.ts one), with the configured worker credential.
+   */
+  gatewayUrl: string;
   /** Task key; the worker binds `#.<KEY>` (upper-cased). */
   key: string;
   /** Worker queue; defaults to the key, as the original's convention (and the /workers view) expects. */
@@ -160,7 +166,7 @@ export async function startPythonWorker(options: PythonWorkerOptions): Promise<P
     stdio: ['pipe', 'pipe', 'pipe'],
     env: {
       ...process.env,
-      DANE_ES_URL: esUrl(config.opensearch),
+      DANE_ES_URL: esUrl(options.gatewayUrl, config.gateway.worker),
       DANE_ES_INDEX: options.index ?? config.opensearch.index,
       DANE_AMQP_URL: config.amqp.url,
       DANE_EXCHANGE: config.amqp.exchange,
@@ -335,11 +341,10 @@ export async function startPythonWorker(options: PythonWorkerOptions): Promise<P
   };
 }
 
-function esUrl(opensearch: { url: string; username: string | undefined; password: string | undefined }) {
-  if (opensearch.username === undefined) return opensearch.url;
-  const url = new URL(opensearch.url);
+function esUrl(gatewayUrl: string, worker: { username: string; password: string } | undefined) {
+  const url = new URL(gatewayUrl);
   // The URL setters percent-encode; worker.py decodes.
-  url.username = opensearch.username;
-  url.password = opensearch.password ?? '';
+  url.username = worker?.username ?? '';
+  url.password = worker?.password ?? '';
   return url.toString();
 }

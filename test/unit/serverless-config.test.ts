@@ -11,7 +11,16 @@ const config = parse(file) as {
     environment: Record<string, unknown>;
     iam: { role: { statements: Array<{ Action: string | string[]; Resource: unknown }> } };
   };
-  functions: Record<string, { handler: string; events?: Array<Record<string, Record<string, unknown>>> }>;
+  functions: Record<
+    string,
+    {
+      handler: string;
+      url?: unknown;
+      timeout?: number;
+      environment?: Record<string, string>;
+      events?: Array<Record<string, Record<string, unknown>>>;
+    }
+  >;
   custom: { esbuild: { target: string } };
 };
 const actions = config.provider.iam.role.statements.flatMap((s) =>
@@ -25,9 +34,16 @@ describe('serverless.yml', () => {
   });
 
   it('forwards every configuration variable to the functions, and no variable the configuration ignores', () => {
-    // AWS_REGION is set by the Lambda runtime itself (reserved); NODE_OPTIONS is Node's own.
-    const forwarded = Object.keys(config.provider.environment).filter((name) => name !== 'NODE_OPTIONS');
-    expect(forwarded.sort()).toEqual(CONFIG_VARIABLES.filter((name) => name !== 'AWS_REGION').sort());
+    // AWS_REGION is set by the Lambda runtime itself (reserved); NODE_OPTIONS is Node's own; GATEWAY_PORT is read
+    // by the local function-URL adapter only. A variable only one function needs (the gateway's worker credential)
+    // is given to that function alone.
+    const forwarded = new Set([
+      ...Object.keys(config.provider.environment),
+      ...Object.values(config.functions).flatMap((f) => Object.keys(f.environment ?? {})),
+    ]);
+    forwarded.delete('NODE_OPTIONS');
+    const localOnly = ['AWS_REGION', 'GATEWAY_PORT'];
+    expect([...forwarded].sort()).toEqual(CONFIG_VARIABLES.filter((name) => !localOnly.includes(name)).sort());
   });
 
   it('lets functions invoke publishTasks and call an IAM-protected OpenSearch domain', () => {
@@ -60,5 +76,18 @@ describe('serverless.yml', () => {
   it('has the asynchronous publisher without an HTTP route', () => {
     expect(config.functions.publishTasks?.handler).toBe('functions/events/publish-tasks.handler');
     expect(config.functions.publishTasks?.events ?? []).toEqual([]);
+  });
+
+  it('serves the worker gateway from a function URL (its own host), with its credential required off the local stage', () => {
+    const gateway = config.functions.workerGateway;
+    expect(gateway?.handler).toBe('functions/gateway/worker-gateway.handler');
+    expect(gateway?.url).toBe(true);
+    expect(gateway?.events ?? []).toEqual([]);
+    // The local-only param is the fallback: on any other stage it is missing and packaging fails.
+    expect(gateway?.environment).toMatchObject({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text of serverless.yml
+      GATEWAY_WORKER_PASSWORD: '${env:GATEWAY_WORKER_PASSWORD, param:gatewayWorkerUnset}',
+    });
+    expect(gateway?.timeout).toBeGreaterThan(10);
   });
 });
