@@ -1,5 +1,10 @@
+import { WORK_FOLDER } from 'serverless-esbuild/dist/constants.js';
 import { describe, expect, it } from 'vitest';
-import { deploymentProblems, longestLeaseMs } from '../../scripts/serverless-dane.mjs';
+import DanePlugin, {
+  deploymentProblems,
+  longestLeaseMs,
+  OFFLINE_WORK_FOLDER,
+} from '../../scripts/serverless-dane.mjs';
 
 // The guard rails of `serverless package` for deployed stages (scripts/serverless-dane.mjs), on resolved settings.
 const defaults: Record<string, string> = {
@@ -86,5 +91,22 @@ describe('deployment guard rails', () => {
     ]);
     expect(problems({ brokerConsumerTimeoutMs: '0' }, svc)).toEqual([]);
     expect(problems({ brokerConsumerTimeoutMs: '50000000' }, svc)).toEqual([]);
+  });
+});
+
+describe('build folders', () => {
+  const pluginFor = (command: string) => {
+    const serverless = {
+      processedInput: { commands: [command] },
+      service: { custom: { esbuild: { bundle: true } } },
+    };
+    new DanePlugin(serverless, {});
+    return serverless.service.custom.esbuild as Record<string, unknown>;
+  };
+
+  it('gives `serverless offline` a folder that `serverless package` (serverless-esbuild default) never empties', () => {
+    expect(pluginFor('offline')).toEqual({ bundle: true, outputWorkFolder: OFFLINE_WORK_FOLDER });
+    expect(OFFLINE_WORK_FOLDER).not.toBe(WORK_FOLDER);
+    expect(pluginFor('package')).toEqual({ bundle: true });
   });
 });
