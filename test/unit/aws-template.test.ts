@@ -174,6 +174,22 @@ describe('the AWS template of a deployed stage', () => {
         'ec2:DescribeVpcs',
       ]),
     );
+    // The one managed policy: the network interfaces of functions in a VPC (named EC2 actions only).
+    const managed = (template.Resources.IamRoleLambdaExecution as Resource).Properties.ManagedPolicyArns;
+    expect(JSON.stringify(managed)).toBe(
+      JSON.stringify([
+        {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole',
+            ],
+          ],
+        },
+      ]),
+    );
     // "*" resources only where EC2 offers no resource-level permissions.
     for (const statement of statements.filter((s) => JSON.stringify(s.Resource) === '"*"')) {
       for (const action of actionsOf(statement)) expect(action).toMatch(/^ec2:/);
