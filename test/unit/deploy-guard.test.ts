@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WORK_FOLDER } from 'serverless-esbuild/dist/constants.js';
 import { describe, expect, it } from 'vitest';
 import DanePlugin, {
@@ -109,4 +113,28 @@ describe('build folders', () => {
     expect(OFFLINE_WORK_FOLDER).not.toBe(WORK_FOLDER);
     expect(pluginFor('package')).toEqual({ bundle: true });
   });
+});
+
+describe('serverless package of a deployed stage', () => {
+  it('stops before building, naming what is missing', () => {
+    // The guard runs at package:initialize, before any bundling: this takes seconds.
+    const run = spawnSync(
+      'npx',
+      [
+        'serverless',
+        'package',
+        '--stage',
+        'prod',
+        '--param=search=existing',
+        '--package',
+        mkdtempSync(join(tmpdir(), 'dane-guard-')),
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(run.status).not.toBe(0);
+    expect(run.stdout + run.stderr).toContain('Stage "prod" cannot be packaged');
+    expect(run.stdout + run.stderr).toContain(
+      "searchEndpoint: your OpenSearch domain's endpoint (https://...) (not set)",
+    );
+  }, 60_000);
 });
