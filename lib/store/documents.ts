@@ -10,7 +10,7 @@ import {
 import { toPythonJson } from '../model/python.ts';
 import { ensureIndex } from './bootstrap.ts';
 import { withStore } from './client.ts';
-import { describeItemError, type ItemError, mgetFound } from './items.ts';
+import { describeItemError, type ItemError, mgetFound, searchAllShards } from './items.ts';
 import {
   type Paged,
   type PageParams,
@@ -222,7 +222,7 @@ export async function searchDocuments(
   return store('search documents', async (client) => {
     const base = { index: index(), query, sort: documentSort };
     if (offset + search.perPage <= window) {
-      const response = await client.search({
+      const response = await searchAllShards(client, {
         index: index(),
         body: { query, sort: documentSort, from: offset, size: search.perPage, track_total_hits: true },
       } as never);

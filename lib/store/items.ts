@@ -88,3 +88,27 @@ export async function mgetFound(client: Client, index: string, ids: readonly str
   }
   return found;
 }
+
+/**
+ * A search that some shards could not answer comes back with HTTP 200 and fewer hits (e.g. right after a
+ * restart, before the shard is assigned): read as the whole answer, that hides tasks from the sweep and keys from
+ * the lease observation. Such an answer fails like an outage instead.
+ */
+export async function searchAllShards(
+  client: Client,
+  params: Record<string, unknown>,
+): Promise<{ body: unknown }> {
+  const response = await client.search(params);
+  const shards = (
+    response.body as { _shards?: { failed?: number; failures?: Array<{ reason?: ItemError }> } }
+  )._shards;
+  if ((shards?.failed ?? 0) > 0) {
+    const reason = describeItemError(shards?.failures?.[0]?.reason);
+    logger.error('OpenSearch could not search every shard', { failed: shards?.failed, reason });
+    throw new DependencyUnavailableError(
+      'database',
+      `The database (OpenSearch) could not search every shard (${reason}); try again later`,
+    );
+  }
+  return response;
+}

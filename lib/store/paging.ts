@@ -1,5 +1,6 @@
 import type { Client } from '@opensearch-project/opensearch';
 import { InvalidInputError } from '../errors.ts';
+import { searchAllShards } from './items.ts';
 
 /**
  * Paging without OpenSearch's 10,000-hit window: every listing sorts on fields that identify a hit and continues
@@ -87,7 +88,7 @@ export async function searchPage(client: Client, request: PageRequest): Promise<
   if (request.after && request.after.length !== request.sort.length) {
     throw InvalidInputError.at(['cursor'], 'is not a cursor from a previous page\'s "next" link');
   }
-  const response = await client.search({
+  const response = await searchAllShards(client, {
     index: request.index,
     ...(request.routing ? { routing: request.routing } : {}),
     body: {

@@ -9,6 +9,7 @@ import {
   type ItemError,
   type ItemErrorKind,
   mgetFound,
+  searchAllShards,
 } from './items.ts';
 import {
   type Paged,
@@ -305,7 +306,7 @@ export function tasksOfKeyNotIn(
 /** How many tasks of `key` are in each state. */
 export async function stateCounts(key: string): Promise<Record<string, number>> {
   return store('task states', async (client) => {
-    const response = await client.search({
+    const response = await searchAllShards(client, {
       index: index(),
       body: {
         size: 0,
@@ -325,7 +326,7 @@ export async function stateCounts(key: string): Promise<Record<string, number>> 
 /** The task keys in use. */
 export async function taskKeysInUse(): Promise<string[]> {
   return store('task keys', async (client) => {
-    const response = await client.search({
+    const response = await searchAllShards(client, {
       index: index(),
       body: { size: 0, aggs: { keys: { terms: { field: 'task.key', size: 1_000 } } } } as Record<
         string,
@@ -340,7 +341,7 @@ export async function taskKeysInUse(): Promise<string[]> {
 /** The task keys that have tasks queued (102): the worker queues the sweep looks at. */
 export async function queuedTaskKeys(): Promise<string[]> {
   return store('queued task keys', async (client) => {
-    const response = await client.search({
+    const response = await searchAllShards(client, {
       index: index(),
       body: {
         size: 0,

@@ -1,3 +1,4 @@
+import type { QueueDepth } from '../broker/queues.ts';
 import { DependencyUnavailableError } from '../errors.ts';
 import { logger } from '../log.ts';
 import type { ConditionalUpdate, TaskHit, TaskPage } from '../store/tasks.ts';
@@ -80,7 +81,12 @@ export async function sweep(now: Date, deps: SweepDeps): Promise<SweepReport> {
     const page = await deps.ports.store.dueTasks(nowMs, LEGACY_RUNNABLE, deps.pageSize, after);
     report.pages += 1;
     report.read += page.hits.length;
-    await handlePage(page.hits, now, deps.ports, report, lease);
+    try {
+      await handlePage(page.hits, now, deps.ports, report, lease);
+    } catch (error) {
+      if (!(error instanceof DependencyUnavailableError && error.dependency === 'messagequeue')) throw error;
+      report.brokerDown = true;
+    }
     if (report.brokerDown) break;
     if (!page.next) {
       report.complete = true;
@@ -95,25 +101,32 @@ export async function sweep(now: Date, deps: SweepDeps): Promise<SweepReport> {
 /**
  * Once a run: the worker queue of every key with queued tasks, and the response queue, as the broker sees them
  * now; those holding messages no consumer took yet are recorded as busy at `nowMs`, so that later runs know when
- * each was last seen with a backlog. Answers the evidence a queued task's lease is judged by.
+ * each was last seen with a backlog. Answers the evidence a queued task's lease is judged by; a key the first look
+ * missed (a search that lagged behind a claim) is looked at when one of its tasks needs it.
  */
-async function observeQueues(nowMs: number, ports: TaskPorts): Promise<(key: string) => LeaseEvidence> {
-  const keys = await ports.store.queuedTaskKeys();
-  if (keys.length === 0)
-    return () => ({ queue: undefined, queueBusyAt: undefined, repliesBusyAt: undefined });
+async function observeQueues(
+  nowMs: number,
+  ports: TaskPorts,
+): Promise<(key: string) => Promise<LeaseEvidence>> {
   const replies = ports.broker.responseQueue;
-  const names = [...new Set([...keys, replies])];
-  const depths = await ports.broker.queueDepths(names);
-  await ports.store.recordQueuesBusy(
-    names.filter((name) => (depths.get(name)?.ready ?? 0) > 0),
-    nowMs,
-  );
-  const busyAt = await ports.store.queuesBusyAt(names);
-  return (key) => ({
-    queue: depths.get(key),
-    queueBusyAt: busyAt.get(key),
-    repliesBusyAt: busyAt.get(replies),
-  });
+  const depths = new Map<string, QueueDepth | null>();
+  const busyAt = new Map<string, number>();
+  const observe = async (keys: readonly string[]) => {
+    const names = [...new Set([...keys, replies])];
+    const now = await ports.broker.queueDepths(names);
+    await ports.store.recordQueuesBusy(
+      names.filter((name) => (now.get(name)?.ready ?? 0) > 0),
+      nowMs,
+    );
+    for (const [name, depth] of now) depths.set(name, depth);
+    for (const [name, at] of await ports.store.queuesBusyAt(names)) busyAt.set(name, at);
+  };
+  const keys = await ports.store.queuedTaskKeys();
+  if (keys.length > 0) await observe(keys);
+  return async (key) => {
+    if (!depths.has(key)) await observe([key]);
+    return { queue: depths.get(key), queueBusyAt: busyAt.get(key), repliesBusyAt: busyAt.get(replies) };
+  };
 }
 
 const siblingView = (hit: TaskHit): Sibling => ({
@@ -128,7 +141,7 @@ async function handlePage(
   now: Date,
   ports: TaskPorts,
   report: SweepReport,
-  lease: (key: string) => LeaseEvidence,
+  lease: (key: string) => Promise<LeaseEvidence>,
 ) {
   // Only a 412 needs its siblings to decide; they are read once per document.
   const siblingsOf = new Map<string, Promise<Map<string, TaskHit>>>();
@@ -152,7 +165,11 @@ async function handlePage(
     }
     const decision = decide(
       current.source,
-      { type: 'due', siblings: views, lease: lease(current.source.task.key) },
+      {
+        type: 'due',
+        siblings: views,
+        lease: current.source.task.state === 102 ? await lease(current.source.task.key) : undefined,
+      },
       now,
       ports.policy,
     );

@@ -149,8 +149,8 @@ async function scenario(
         `stuck=${tally.stuck.length} pending=${tally.pending.length} ` +
         `ran more than once=${outcome.ranTwice} (explained by at-least-once: ${allowed}) ` +
         `time to recover=${Number.isNaN(recoverMs) ? 'not recovered' : `${(recoverMs / 1000).toFixed(1)} s`}` +
-        (tally.failed.length + tally.stuck.length > 0
-          ? `; e.g. ${JSON.stringify([...tally.failed, ...tally.stuck].slice(0, 3))}`
+        (tally.done < N
+          ? `; e.g. ${JSON.stringify([...tally.failed, ...tally.stuck, ...tally.pending].slice(0, 3))}`
           : ''),
     );
     return outcome;
