@@ -1,4 +1,5 @@
 import { getBroker } from '../broker/connection.ts';
+import { unacknowledged } from '../broker/management.ts';
 import { publishMessages } from '../broker/publisher.ts';
 import { queueDepths } from '../broker/queues.ts';
 import { getConfig } from '../config.ts';
@@ -41,6 +42,7 @@ export interface BrokerPort {
   connect: () => Promise<unknown>;
   publish: typeof publishMessages;
   queueDepths: typeof queueDepths;
+  unacknowledged: typeof unacknowledged;
   /** The queue workers reply to (its backlog holds replies not applied yet). */
   responseQueue: string;
 }
@@ -87,6 +89,7 @@ export function defaultPorts(): TaskPorts {
       connect: getBroker,
       publish: publishMessages,
       queueDepths,
+      unacknowledged,
       responseQueue: getConfig().amqp.responseQueue,
     },
     policy: policyFromConfig(),

@@ -114,8 +114,11 @@ async function observeQueues(
   const observe = async (keys: readonly string[]) => {
     const names = [...new Set([...keys, replies])];
     const now = await ports.broker.queueDepths(names);
+    // Replies delivered to the replies function but not yet applied (a batch in flight, or one failing while the
+    // store recovers) are invisible to AMQP; the management API counts them.
+    const inFlight = (await ports.broker.unacknowledged([replies])).get(replies) ?? 0;
     await ports.store.recordQueuesBusy(
-      names.filter((name) => (now.get(name)?.ready ?? 0) > 0),
+      names.filter((name) => (now.get(name)?.ready ?? 0) > 0 || (name === replies && inFlight > 0)),
       nowMs,
     );
     for (const [name, depth] of now) depths.set(name, depth);

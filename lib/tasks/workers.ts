@@ -1,4 +1,5 @@
-import { getBroker } from '../broker/connection.ts';
+import { managementQueues } from '../broker/management.ts';
+import { queueDepths } from '../broker/queues.ts';
 import { getConfig } from '../config.ts';
 import { logger } from '../log.ts';
 import { type ApiTask, TaskState } from '../model/task.ts';
@@ -11,39 +12,20 @@ import { defaultPorts, type TaskPorts } from './ports.ts';
 
 /** The workers view (spec §7.2.15-17) with bounded calls, paging and validated input. */
 
-const MANAGEMENT_TIMEOUT_MS = 3_000;
-
 async function fromManagementApi(base: string): Promise<WorkerQueueInfo[]> {
-  const amqpUrl = new URL(getConfig().amqp.url);
-  const user = decodeURIComponent(amqpUrl.username || 'guest');
-  const password = decodeURIComponent(amqpUrl.password || 'guest');
-  const response = await fetch(new URL('/api/queues', base), {
-    headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
-    signal: AbortSignal.timeout(MANAGEMENT_TIMEOUT_MS),
-  });
-  if (!response.ok) throw new Error(`management API answered ${response.status}`);
-  const queues = (await response.json()) as Array<{ name: string; consumers?: number; messages?: number }>;
-  return queues.map((q) => ({ name: q.name, active_workers: q.consumers ?? 0, in_queue: q.messages ?? 0 }));
+  return (await managementQueues(base)).map((q) => ({
+    name: q.name,
+    active_workers: q.consumers,
+    in_queue: q.ready + q.unacked,
+  }));
 }
 
+/** Without the management API: the queues named after the task keys in use, as DANE workers name theirs. */
 async function fromAmqp(): Promise<WorkerQueueInfo[]> {
-  const keys = await taskKeysInUse();
-  const { connection } = await getBroker();
-  const out: WorkerQueueInfo[] = [];
-  // A passive declare of a missing queue closes its channel, so each check gets a channel of its own.
-  for (const key of keys) {
-    const channel = await connection.createChannel();
-    channel.on('error', () => undefined);
-    try {
-      const queue = await channel.checkQueue(key);
-      out.push({ name: key, active_workers: queue.consumerCount, in_queue: queue.messageCount });
-    } catch {
-      // No queue by that name: no worker has ever started for this key.
-    } finally {
-      await channel.close().catch(() => undefined);
-    }
-  }
-  return out;
+  const depths = await queueDepths(await taskKeysInUse());
+  return [...depths].flatMap(([name, depth]) =>
+    depth ? [{ name, active_workers: depth.consumers, in_queue: depth.ready }] : [],
+  );
 }
 
 /** Every worker queue with its consumers and backlog; the response queue is left out. */

@@ -143,6 +143,11 @@ async function scenario(
     }
     const tally = await observer.tally(key);
     const allowed = explained();
+    const twice = workers.ranMoreThanOnce();
+    if (twice.length > 0) {
+      const sample = twice.slice(0, 3).map((id) => workers.executions.get(id));
+      console.log(`[faults] ${name}: runs of tasks run more than once, e.g. ${JSON.stringify(sample)}`);
+    }
     const outcome = { tally, ranTwice: workers.ranMoreThanOnce().length, allowed, recoverMs };
     console.log(
       `[faults] ${name}: N=${N} done=${tally.done} lost=${tally.failed.length + (N - tally.total)} ` +

@@ -77,6 +77,7 @@ function stubs(
         return messages.map(() => outcome);
       },
       queueDepths: async (names) => new Map(names.map((name) => [name, queues.get(name) ?? null])),
+      unacknowledged: async () => new Map(),
       responseQueue: 'replies',
     },
     store: {
