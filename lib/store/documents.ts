@@ -12,6 +12,7 @@ import { type ApiTask, StoredTaskSchema, toApiTask } from '../model/task.ts';
 import { ensureIndex } from './bootstrap.ts';
 import { withStore } from './client.ts';
 import { type SearchHit, type SortValues, searchAll, searchPage } from './paging.ts';
+import { REFRESH } from './refresh.ts';
 
 /**
  * Documents in the DANE index (spec §2): `_id` = the SHA-1 id, no routing, `role: "document"`; their tasks are
@@ -58,10 +59,7 @@ function describeError(error: ErrorBody['error']): string {
   return `${error.reason ?? error.type ?? 'unknown error'}${cause ? ` > ${cause}` : ''}`;
 }
 
-/**
- * Registers one document. `wait_for`, because clients (the original's web page among them) search right after
- * registering and the original promised that with a forced refresh.
- */
+/** Registers one document (refresh: see refresh.ts). */
 export async function createDocument(doc: NewDocument): Promise<CreateOutcome> {
   return store('create document', async (client) => {
     try {
@@ -69,7 +67,7 @@ export async function createDocument(doc: NewDocument): Promise<CreateOutcome> {
         index: index(),
         id: doc.id,
         body: toPythonJson(doc.source),
-        refresh: 'wait_for',
+        refresh: REFRESH.document,
       } as never);
       return { status: 'created' } as const;
     } catch (error) {
@@ -98,7 +96,10 @@ export async function createDocuments(docs: readonly NewDocument[]): Promise<Cre
     for (const doc of docs) {
       lines.push(JSON.stringify({ create: { _index: index(), _id: doc.id } }), toPythonJson(doc.source));
     }
-    const response = await client.bulk({ body: `${lines.join('\n')}\n`, refresh: 'wait_for' } as never);
+    const response = await client.bulk({
+      body: `${lines.join('\n')}\n`,
+      refresh: REFRESH.documents,
+    } as never);
     const items = (response.body as { items: { create?: ErrorBody }[] }).items;
     return items.map((item): CreateOutcome => {
       const status = item.create?.status ?? 500;
@@ -173,9 +174,8 @@ export async function deleteDocuments(ids: readonly string[]): Promise<void> {
       }
     }
     const body = `${ids.map((id) => JSON.stringify({ delete: { _index: index(), _id: id } })).join('\n')}\n`;
-    // wait_for: a search right after the delete must not show the documents (nor, through the same refresh,
-    // their children).
-    await client.bulk({ body, refresh: 'wait_for' } as never);
+    // A search right after the delete must not show the documents (nor, through the same refresh, their children).
+    await client.bulk({ body, refresh: REFRESH.deletes } as never);
   });
 }
 

@@ -7,6 +7,7 @@ import { ensureIndex } from '../store/bootstrap.ts';
 import { withStore } from '../store/client.ts';
 import { getDocuments } from '../store/documents.ts';
 import { encodeCursor, type SortValues, searchPage } from '../store/paging.ts';
+import { REFRESH } from '../store/refresh.ts';
 import { decodeTaskCursor, getTask, searchTasks } from '../store/tasks.ts';
 
 /** Read side of the task routes: listings page with an opaque cursor instead of the original's silent caps. */
@@ -151,6 +152,6 @@ export async function deleteTask(id: string): Promise<void> {
       refresh: true,
       body: { query: { parent_id: { type: 'result', id } } },
     });
-    await client.delete({ index, id, routing: hit.documentId, refresh: 'wait_for' }, { ignore: [404] });
+    await client.delete({ index, id, routing: hit.documentId, refresh: REFRESH.deletes }, { ignore: [404] });
   });
 }
