@@ -35,10 +35,20 @@ describe('serverless.yml', () => {
       // A serverless variable, not a JavaScript template.
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text of serverless.yml
       queue: '${self:provider.environment.DANE_RESPONSE_QUEUE}',
-      batchSize: 100,
+      batchSize: 5000,
+      maximumBatchingWindow: 1,
     });
     expect(rabbitmq?.arn).toBeDefined();
     expect(rabbitmq?.basicAuthArn).toBeDefined();
+  });
+
+  it('has the local event emulator batch replies as the event source does', () => {
+    const rabbitmq = config.functions.replies?.events?.find((e) => e.rabbitmq)?.rabbitmq;
+    const emulator = readFileSync(new URL('../../localstack/emulate-events.ts', import.meta.url), 'utf8');
+    const batchSize = /EMULATE_BATCH_SIZE \?\? (\d+)/.exec(emulator)?.[1];
+    const windowMs = /EMULATE_WINDOW_MS \?\? (\d+)/.exec(emulator)?.[1];
+    expect(Number(batchSize)).toBe(rabbitmq?.batchSize);
+    expect(Number(windowMs)).toBe(Number(rabbitmq?.maximumBatchingWindow) * 1000);
   });
 
   it('runs the sweep every minute', () => {
