@@ -253,7 +253,7 @@ export async function refreshProbe(
     }),
   );
   const label = refresh === false ? 'none' : String(refresh);
-  progress(`raw: refresh=${label}, ${clients} clients: write median ${median(writes).toFixed(1)} ms`);
+  progress(`raw: refresh=${label}, clients=${clients}: write median ${median(writes).toFixed(1)} ms`);
   return {
     refresh: label,
     clients,

@@ -152,7 +152,7 @@ export async function replies(
         }
         return pending.length === 0;
       },
-      { timeoutMs: Math.max(180_000, taskIds.length * 60), intervalMs: 100 },
+      { timeoutMs: Math.max(300_000, taskIds.length * 400), intervalMs: 100 },
     );
   } finally {
     await worker.stop();

@@ -4,8 +4,8 @@
  * the workers' dependency checks) need a refresh to see a write.
  *
  * - `false`: no refresh. The write is searchable within the index's refresh interval (1 s by default).
- * - `true`: one forced refresh after the request. Cheap once per bulk request; per single write under concurrent
- *   clients it costs ten times the write (each forces a refresh and a new segment), so never per single write.
+ * - `true`: one forced refresh after the request. Cheap once per bulk request; per single write it costs several
+ *   times the write, ten times under 20 concurrent clients (each forces a refresh and a new segment).
  * - `'wait_for'`: waits for the next scheduled refresh, up to the interval (~1 s) on every request.
  */
 export type Refresh = boolean | 'wait_for';
