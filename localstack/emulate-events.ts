@@ -9,8 +9,9 @@ import { logger } from '../lib/log.ts';
  * WINDOW_MS), invokes the `replies` function through serverless-offline's Lambda endpoint with an `aws:rmq`
  * event, and acknowledges a batch only after the function succeeded (otherwise it is requeued, as on AWS).
  */
-const BATCH_SIZE = Number(process.env.EMULATE_BATCH_SIZE ?? 100);
-const WINDOW_MS = Number(process.env.EMULATE_WINDOW_MS ?? 200);
+// The same as the replies function's rabbitmq event in serverless.yml (batchSize, maximumBatchingWindow).
+const BATCH_SIZE = Number(process.env.EMULATE_BATCH_SIZE ?? 5000);
+const WINDOW_MS = Number(process.env.EMULATE_WINDOW_MS ?? 1000);
 const config = getConfig();
 const functionName = process.env.REPLIES_FUNCTION_NAME ?? `dane-server-${config.stage}-replies`;
 const endpoint = config.publishing.lambdaEndpoint ?? 'http://127.0.0.1:3002';

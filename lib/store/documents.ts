@@ -19,6 +19,7 @@ import {
   type SortValues,
   searchPage,
 } from './paging.ts';
+import { REFRESH } from './refresh.ts';
 
 /**
  * Documents in the DANE index (spec §2): `_id` = the SHA-1 id, no routing, `role: "document"`; their tasks are
@@ -61,10 +62,7 @@ interface ErrorBody {
 const describeError = (error: ErrorBody['error']): string =>
   typeof error === 'string' ? error : describeItemError(error);
 
-/**
- * Registers one document. `wait_for`, because clients (the original's web page among them) search right after
- * registering and the original promised that with a forced refresh.
- */
+/** Registers one document (refresh: see refresh.ts). */
 export async function createDocument(doc: NewDocument): Promise<CreateOutcome> {
   return store('create document', async (client) => {
     try {
@@ -72,7 +70,7 @@ export async function createDocument(doc: NewDocument): Promise<CreateOutcome> {
         index: index(),
         id: doc.id,
         body: toPythonJson(doc.source),
-        refresh: 'wait_for',
+        refresh: REFRESH.document,
       } as never);
       return { status: 'created' } as const;
     } catch (error) {
@@ -101,7 +99,10 @@ export async function createDocuments(docs: readonly NewDocument[]): Promise<Cre
     for (const doc of docs) {
       lines.push(JSON.stringify({ create: { _index: index(), _id: doc.id } }), toPythonJson(doc.source));
     }
-    const response = await client.bulk({ body: `${lines.join('\n')}\n`, refresh: 'wait_for' } as never);
+    const response = await client.bulk({
+      body: `${lines.join('\n')}\n`,
+      refresh: REFRESH.documents,
+    } as never);
     const items = (response.body as { items: { create?: ErrorBody }[] }).items;
     return items.map((item): CreateOutcome => {
       const status = item.create?.status ?? 500;
@@ -174,9 +175,9 @@ export async function deleteDocuments(ids: readonly string[]): Promise<void> {
       }
     }
     const body = `${ids.map((id) => JSON.stringify({ delete: { _index: index(), _id: id } })).join('\n')}\n`;
-    // wait_for: a search right after the delete must not show the documents (nor, through the same refresh,
+    // A search right after the delete must not show the documents (nor, through the same refresh,
     // their children).
-    await client.bulk({ body, refresh: 'wait_for' } as never);
+    await client.bulk({ body, refresh: REFRESH.deletes } as never);
   });
 }
 

@@ -19,6 +19,7 @@ import {
   searchAll,
   searchPage,
 } from './paging.ts';
+import { REFRESH, type Refresh } from './refresh.ts';
 
 /**
  * Task persistence. Every read returns the sequence number and primary term with the source, because every
@@ -116,11 +117,7 @@ function outcomeOf(item: BulkItem | undefined): WriteOutcome {
   return { status: 'error', kind, reason: `[${item.status}] ${describeItemError(item.error)}` };
 }
 
-async function bulk(
-  operation: string,
-  lines: unknown[],
-  refresh: 'wait_for' | false,
-): Promise<WriteOutcome[]> {
+async function bulk(operation: string, lines: unknown[], refresh: Refresh): Promise<WriteOutcome[]> {
   if (lines.length === 0) return [];
   return store(operation, async (client) => {
     const response = await client.bulk({ body: lines as Record<string, unknown>[], refresh });
@@ -130,7 +127,7 @@ async function bulk(
 }
 
 /** Creates tasks with `op_type=create`: a task id that exists already comes back as `conflict`. */
-export function createTasks(tasks: readonly NewTask[], refresh: 'wait_for' | false = 'wait_for') {
+export function createTasks(tasks: readonly NewTask[], refresh: Refresh = REFRESH.newTasks) {
   const lines: unknown[] = [];
   for (const task of tasks) {
     lines.push({ create: { _index: index(), _id: task.id, routing: task.documentId } }, task.source);
@@ -150,7 +147,7 @@ export interface ConditionalUpdate {
  */
 export function updateTasksIfUnchanged(
   updates: readonly ConditionalUpdate[],
-  refresh: 'wait_for' | false = false,
+  refresh: Refresh = REFRESH.taskUpdates,
 ) {
   const lines = updates.flatMap(({ hit, doc }) => [{ update: ifUnchanged(hit) }, { doc }]);
   return bulk('update tasks', lines, refresh);
@@ -181,7 +178,7 @@ export function replaceTasksIfUnchanged(
     hit: Pick<TaskHit, 'id' | 'documentId' | 'seqNo' | 'primaryTerm'>;
     source: StoredTask;
   }>,
-  refresh: 'wait_for' | false = false,
+  refresh: Refresh = REFRESH.taskUpdates,
 ) {
   const lines = replacements.flatMap(({ hit, source }) => [{ index: ifUnchanged(hit) }, source]);
   return bulk('replace tasks', lines, refresh);
@@ -402,7 +399,7 @@ export async function deleteTaskWithResults(hit: Pick<TaskHit, 'id' | 'documentI
       body: { query: { parent_id: { type: 'result', id: hit.id } } },
     });
     await client.delete(
-      { index: index(), id: hit.id, routing: hit.documentId, refresh: 'wait_for' },
+      { index: index(), id: hit.id, routing: hit.documentId, refresh: REFRESH.deletes },
       { ignore: [404] },
     );
   });

@@ -3,6 +3,7 @@ import { DependencyUnavailableError } from '../errors.ts';
 import { logger } from '../log.ts';
 import { taskId as taskIdOf } from '../model/ids.ts';
 import { type Reply, ReplySchema, type TaskSpec, TaskState, taskSpecOf } from '../model/task.ts';
+import { REFRESH } from '../store/refresh.ts';
 import type { ConditionalUpdate, NewTask, TaskHit } from '../store/tasks.ts';
 import { applyChange, changeDoc, decide, type Effect, newTask } from './lifecycle.ts';
 import { defaultPorts, type TaskPorts } from './ports.ts';
@@ -138,11 +139,14 @@ export async function handleReplies(
     const lastPerTask = new Map<string, (typeof updates)[number]>();
     for (const update of updates) lastPerTask.set(update.item.taskId, update);
     const finalUpdates = [...lastPerTask.values()];
-    // wait_for: workers check their dependencies with a search, so a stored 200 must be searchable before the
-    // tasks waiting on it are published again (and the original refreshed every write).
+    // Workers check their dependencies with a search, so a stored 200 must be searchable before the tasks waiting
+    // on it are published again: one forced refresh for a batch that may publish dependants, none otherwise.
+    const releasesDependants = finalUpdates.some((u) =>
+      u.effects.some((e) => e.type === 'notify-siblings' && e.event.type === 'dependency-succeeded'),
+    );
     const results = await store.replaceTasksIfUnchanged(
       finalUpdates.map((u) => ({ hit: u.hit, source: u.next.source })),
-      'wait_for',
+      releasesDependants ? REFRESH.beforeDependants : REFRESH.taskUpdates,
     );
     const retry: ParsedReply[] = [];
     finalUpdates.forEach((update, i) => {
@@ -228,7 +232,8 @@ async function carryOutForDocument(
         toCreate.push({ id, documentId, source: newTask(spec, documentId, now, policy) });
     }
   }
-  const created = await store.createTasks(toCreate, 'wait_for');
+  // Claimed and published by id right after: no refresh needed (lib/store/refresh.ts).
+  const created = await store.createTasks(toCreate);
   const newHits: TaskHit[] = [];
   toCreate.forEach((task, i) => {
     const result = created[i];

@@ -5,7 +5,7 @@ import { handler as searchHandler } from '../../functions/http/search-documents.
 import { documentId } from '../../lib/model/ids.ts';
 import { searchDocuments } from '../../lib/store/documents.ts';
 import { call } from '../support/http.ts';
-import { removeCreator, uniqueName } from './documents-fixtures.ts';
+import { client, index, removeCreator, uniqueName } from './documents-fixtures.ts';
 
 // More documents than OpenSearch's 10,000-hit window, under a creator no other test uses.
 const COUNT = 10_050;
@@ -52,6 +52,8 @@ beforeAll(async () => {
   const response = await call(documentsCreate, 'POST', '/DANE/documents', { rawBody: JSON.stringify(docs) });
   expect(response.status).toBe(200);
   registered = response.body as typeof registered;
+  // A batch registration does not wait for a refresh (README, read-your-write): searches see it after the next.
+  await client().indices.refresh({ index: index() });
 }, 180_000);
 
 afterAll(async () => {

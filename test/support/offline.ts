@@ -22,6 +22,8 @@ export interface OfflineOptions {
   emulateEvents?: boolean;
   /** How long to wait for `GET /health` (the first start bundles every function). Default 120 s. */
   readyTimeoutMs?: number;
+  /** Called with every chunk of output as it arrives (`offline` or `events`), e.g. to watch function logs. */
+  onOutput?: (name: string, chunk: string) => void;
 }
 
 export interface Offline {
@@ -110,6 +112,7 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
   const launch = (name: string, command: string, args: string[]) => {
     const child = spawn(command, args, { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const append = (chunk: Buffer) => {
+      options.onOutput?.(name, chunk.toString());
       output += chunk
         .toString()
         .split('\n')

@@ -71,9 +71,20 @@ describe('serverless.yml', () => {
       // A serverless variable, not a JavaScript template.
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text of serverless.yml
       Queues: ['${self:provider.environment.DANE_RESPONSE_QUEUE}'],
-      BatchSize: 100,
+      BatchSize: 5000,
+      MaximumBatchingWindowInSeconds: 1,
     });
     expect(events.existing).toEqual(events.create);
+  });
+
+  it('has the local event emulator batch replies as the event source does', () => {
+    const events = parse(readFileSync(new URL('../../resources/events.yml', import.meta.url), 'utf8'));
+    const mapping = events.create.Resources.RepliesEventSourceMapping.Properties;
+    const emulator = readFileSync(new URL('../../localstack/emulate-events.ts', import.meta.url), 'utf8');
+    const batchSize = /EMULATE_BATCH_SIZE \?\? (\d+)/.exec(emulator)?.[1];
+    const windowMs = /EMULATE_WINDOW_MS \?\? (\d+)/.exec(emulator)?.[1];
+    expect(Number(batchSize)).toBe(mapping.BatchSize);
+    expect(Number(windowMs)).toBe(Number(mapping.MaximumBatchingWindowInSeconds) * 1000);
   });
 
   it('runs the sweep every minute', () => {

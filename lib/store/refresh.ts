@@ -1,0 +1,29 @@
+/**
+ * When a write waits for an index refresh (DESIGN principle 13; measured with `npm run bench`, written in README
+ * under "Read-your-write"). Gets by id and multi-gets are real time whatever the policy; only searches (listings,
+ * the workers' dependency checks) need a refresh to see a write.
+ *
+ * - `false`: no refresh. The write is searchable within the index's refresh interval (1 s by default).
+ * - `true`: one forced refresh after the request. Cheap once per bulk request; per single write it costs several
+ *   times the write, ten times under 20 concurrent clients (each forces a refresh and a new segment).
+ * - `'wait_for'`: waits for the next scheduled refresh, up to the interval (~1 s) on every request.
+ */
+export type Refresh = boolean | 'wait_for';
+
+export const REFRESH = {
+  /** POST /DANE/document: the answer carries the document and GET by id is real time; no search needs it now. */
+  document: false,
+  /** POST /DANE/documents: assigning to them reads them by id (multi-get). */
+  documents: false,
+  /** New tasks (single, batch, or dependencies a reply names): claimed and published by id, not by search. */
+  newTasks: false,
+  /** Claims, publish outcomes, reply states: read back by id; the sweep's due-time search can lag a second. */
+  taskUpdates: false,
+  /**
+   * Replies whose follow-up publishes dependants: the dependants' workers check their dependencies with a search,
+   * so the stored states must be searchable first. One forced refresh per reply batch, not a wait per batch.
+   */
+  beforeDependants: true,
+  /** Deletes: rare; a search right after must not offer what is gone (the original promised it too). */
+  deletes: true,
+} as const satisfies Record<string, Refresh>;
