@@ -361,6 +361,8 @@ export async function updateTasksInState(
   change: { task: { state: number; msg: string }; updated_at: string; dane: Record<string, unknown> },
 ): Promise<number> {
   return store('update tasks in state', async (client) => {
+    // An update-by-query selects by search: tasks written within the last refresh interval must be in it too.
+    await client.indices.refresh({ index: index() });
     const response = await client.updateByQuery({
       index: index(),
       conflicts: 'proceed',

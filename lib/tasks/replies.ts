@@ -140,9 +140,14 @@ export async function handleReplies(
     for (const update of updates) lastPerTask.set(update.item.taskId, update);
     const finalUpdates = [...lastPerTask.values()];
     // Workers check their dependencies with a search, so a stored 200 must be searchable before the tasks waiting
-    // on it are published again: one forced refresh for a batch that may publish dependants, none otherwise.
+    // on it are published again; and the follow-up finds those tasks (or the ones a failure releases) by a search
+    // too: one forced refresh for a batch with such a follow-up, none otherwise.
     const releasesDependants = finalUpdates.some((u) =>
-      u.effects.some((e) => e.type === 'notify-siblings' && e.event.type === 'dependency-succeeded'),
+      u.effects.some(
+        (e) =>
+          (e.type === 'notify-siblings' && e.event.type === 'dependency-succeeded') ||
+          e.type === 'release-dependants',
+      ),
     );
     const results = await store.replaceTasksIfUnchanged(
       finalUpdates.map((u) => ({ hit: u.hit, source: u.next.source })),

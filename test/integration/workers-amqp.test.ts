@@ -6,6 +6,7 @@ import { getConfig } from '../../lib/config.ts';
 import { taskId } from '../../lib/model/ids.ts';
 import { TaskSpecSchema } from '../../lib/model/task.ts';
 import { ensureIndex } from '../../lib/store/bootstrap.ts';
+import { getStoreClient } from '../../lib/store/client.ts';
 import { createTasks } from '../../lib/store/tasks.ts';
 import { newTaskSource } from '../../lib/tasks/assign.ts';
 import { uniqueKey } from '../support/amqp.ts';
@@ -36,6 +37,8 @@ beforeAll(async () => {
       source: newTaskSource(TaskSpecSchema.parse({ key }), documentId, new Date()),
     },
   ]);
+  // The keys in use come from a search, and new tasks are not refreshed (README, Read-your-write).
+  await getStoreClient().indices.refresh({ index: getConfig().opensearch.index });
 });
 
 afterAll(async () => {
