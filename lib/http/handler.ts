@@ -28,6 +28,8 @@ export interface HttpRequest {
   rawBody: string | undefined;
   requestId: string;
   log: Logger;
+  /** The Lambda authorizer's context (`requestContext.authorizer.lambda`), absent when no authorizer ran. */
+  authorizer: Record<string, unknown> | undefined;
 }
 
 export interface HttpResponse {
@@ -168,6 +170,8 @@ function requestFrom(event: Event, context: Context): HttpRequest {
     rawBody,
     requestId: context.awsRequestId,
     log: logger,
+    authorizer: (event.requestContext as { authorizer?: { lambda?: Record<string, unknown> } } | undefined)
+      ?.authorizer?.lambda,
   };
 }
 
