@@ -62,6 +62,11 @@ async function webAssets() {
         '',
       ),
     },
+    // The bundle's first line points to its licence notices: served beside it.
+    'swagger-ui-bundle.js.LICENSE.txt': {
+      type: 'text/plain; charset=utf-8',
+      body: readFileSync(path.join(swaggerDir, 'swagger-ui-bundle.js.LICENSE.txt'), 'utf8'),
+    },
     'swagger-ui.css': {
       type: 'text/css; charset=utf-8',
       body: readFileSync(path.join(swaggerDir, 'swagger-ui.css'), 'utf8').replace(/\/\*# sourceMappingURL=.*\*\/\s*$/, ''),

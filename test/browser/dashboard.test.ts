@@ -52,7 +52,8 @@ async function openPage(width = 1280, height = 900): Promise<Page> {
   return page;
 }
 
-const shot = (page: Page, name: string) => page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
 
 async function api<T>(path: string, init?: RequestInit): Promise<T> {
   const response = await fetch(`${offline.baseUrl}${path}`, init);
@@ -110,7 +111,7 @@ describe('the dashboard in a browser', () => {
     await row.waitFor();
     // The first Tab reaches the skip link: the page is usable from the keyboard.
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    expect(await page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
     const body = await api<Overview>('/DANE/overview');
     const expected = body.keys.find((k) => k.key === keyA);
     expect(expected?.total).toBe(8);
@@ -123,7 +124,9 @@ describe('the dashboard in a browser', () => {
     const creatorRow = page.locator(`#creators-table tr[data-creator="${creator}"]`);
     const expectedCreator = body.creators.find((c) => c.creator === creator);
     expect(await creatorRow.locator('[data-col="total"]').textContent()).toBe(String(expectedCreator?.total));
-    expect(await creatorRow.locator('[data-col="done"]').textContent()).toBe(String(expectedCreator?.categories.done));
+    expect(await creatorRow.locator('[data-col="done"]').textContent()).toBe(
+      String(expectedCreator?.categories.done),
+    );
     // Live: an "updated at" time, and a pause button that stops the refresh.
     await expect(page.locator('#updated-at').textContent()).resolves.toMatch(/Updated at \d\d:\d\d:\d\d/);
     await page.click('#pause');
@@ -162,7 +165,9 @@ describe('the dashboard in a browser', () => {
     await page.click('#select-all-matching');
     await page.click('button[data-bulk="reset"]');
     const dialog = page.locator('dialog[open]');
-    await expect(dialog.locator('#dry-run-count').textContent()).resolves.toContain('3 tasks will be affected');
+    await expect(dialog.locator('#dry-run-count').textContent()).resolves.toContain(
+      '3 tasks will be affected',
+    );
     await shot(page, 'bulk-confirm');
     await dialog.locator('button.primary').click();
     await page.locator('#status', { hasText: 'Reset: 3 tasks affected' }).waitFor();
@@ -198,7 +203,7 @@ describe('the dashboard in a browser', () => {
     await page.goto(`${offline.baseUrl}/DANE/manage#/overview`);
     await page.locator(`#keys-table tr[data-key="${keyA}"]`).waitFor();
     // The page itself does not scroll sideways; wide tables scroll inside their own box.
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0);
     await shot(page, 'overview-narrow');
     await page.context().close();
