@@ -2,8 +2,8 @@ import type { Client } from '@opensearch-project/opensearch';
 import { getConfig } from '../config.ts';
 import { ensureIndex } from './bootstrap.ts';
 import { withStore } from './client.ts';
-import type { SortValues } from './paging.ts';
-import { searchTasks, type TaskHit, type TaskPage, type WriteOutcome } from './tasks.ts';
+import { type SortValues, searchPage } from './paging.ts';
+import { searchTasks, type TaskHit, type TaskPage, toTaskHit, type WriteOutcome } from './tasks.ts';
 
 /**
  * The queries of the operator's views: tasks selected by a filter (key, states, creator, or ids), counted per
@@ -38,13 +38,30 @@ export function taskFilterQuery(filter: TaskFilter): Record<string, unknown> {
   return { bool: { filter: clauses } };
 }
 
-/** One page of the tasks matching `filter`, in `_id` order, with the versions for conditional writes. */
-export function tasksMatching(
+/**
+ * One page of the tasks matching `filter`, in `_id` order, with the versions for conditional writes. `total`
+ * is exact only when `countAll` (a listing's pages); a bulk action's pages skip that count, which costs a pass
+ * over every match at each page.
+ */
+export async function tasksMatching(
   filter: TaskFilter,
   size: number,
   after?: SortValues | undefined,
+  countAll = true,
 ): Promise<TaskPage> {
-  return searchTasks(taskFilterQuery(filter), { size, after });
+  if (countAll) return searchTasks(taskFilterQuery(filter), { size, after });
+  return store('search tasks', async (client) => {
+    const page = await searchPage(client, {
+      index: index(),
+      query: taskFilterQuery(filter),
+      sort: [{ _id: 'asc' }],
+      size,
+      after,
+      versions: true,
+    });
+    const hits = page.hits.map(toTaskHit).filter((h): h is TaskHit => h !== undefined);
+    return { hits, total: hits.length, next: page.next };
+  });
 }
 
 type Buckets<T = Record<string, never>> = {

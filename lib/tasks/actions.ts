@@ -1,7 +1,7 @@
 import { NotFoundError } from '../errors.ts';
 import { type ApiTask, toApiTask } from '../model/task.ts';
 import type { TaskHit } from '../store/tasks.ts';
-import { changeDoc, decide } from './lifecycle.ts';
+import { applyChange, decide } from './lifecycle.ts';
 import { defaultPorts, type TaskPorts } from './ports.ts';
 import { type ClaimOutcome, claimAndPublish } from './publish.ts';
 
@@ -36,14 +36,15 @@ export async function applyActionToHits(
     }
     return outcomes;
   }
-  const updates = [];
+  const replacements = [];
   for (const hit of hits) {
     const decision = decide(hit.source, { type: 'reset' }, now, ports.policy);
     if (decision.ignore || !decision.change) outcomes.set(hit.id, 'not-eligible');
-    else updates.push({ hit, doc: changeDoc(decision.change, now) });
+    else replacements.push({ hit, source: applyChange(hit.source, decision.change, now) });
   }
-  const written = await ports.store.updateTasksIfUnchanged(updates);
-  updates.forEach(({ hit }, i) => {
+  // Whole sources, as a claim writes them: no read-merge on the server, which counts on pages of a thousand.
+  const written = await ports.store.replaceTasksIfUnchanged(replacements);
+  replacements.forEach(({ hit }, i) => {
     outcomes.set(hit.id, written[i]?.status === 'ok' ? 'changed' : 'lost-race');
   });
   return outcomes;

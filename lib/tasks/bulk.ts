@@ -92,7 +92,7 @@ export async function bulkAction(
   let matched = 0;
   let affected = 0;
   for (;;) {
-    const page = await ports.filters.tasksMatching(filter, options.pageSize ?? PAGE_SIZE, after);
+    const page = await ports.filters.tasksMatching(filter, options.pageSize ?? PAGE_SIZE, after, false);
     matched += page.hits.length;
     let outcomes: Map<string, ActionOutcome>;
     if (action === 'delete') {
