@@ -27,6 +27,7 @@ export const routeScopes: RouteScopes = {
   'GET /DANE/workers': 'read',
   'GET /DANE/workers/{task_key}': 'read',
   'GET /DANE/overview': 'read',
+  'GET /DANE/overview/creators': 'read',
   'GET /DANE/tasks': 'read',
   'GET /DANE/auth/me': 'read',
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** What the operator's overview answers (GET /DANE/overview). */
+/** What the operator's overview answers (GET /DANE/overview and /DANE/overview/creators). */
 
 export const STATE_CATEGORIES = [
   'new',
@@ -53,12 +53,21 @@ export const OverviewSchema = z
           .meta({ description: 'Set when tasks wait for the key and no consumer is bound to its queue' }),
       }),
     ),
+  })
+  .meta({ id: 'Overview' });
+export type Overview = z.infer<typeof OverviewSchema>;
+
+export const CreatorsOverviewSchema = z
+  .object({
+    generated_at: z.string(),
+    recent_minutes: z.number().int(),
     creators: z
       .array(z.object({ creator: z.string(), documents: z.number().int(), ...CountsShape }))
       .meta({ description: 'The 100 creators with the most documents' }),
     other_creator_documents: z.number().int().meta({ description: 'Documents of the creators not listed' }),
   })
-  .meta({ id: 'Overview' });
-export type Overview = z.infer<typeof OverviewSchema>;
+  .meta({ id: 'CreatorsOverview' });
+export type CreatorsOverview = z.infer<typeof CreatorsOverviewSchema>;
+
 /** The counts of one key or creator. */
-export type OverviewCounts = Omit<Overview['creators'][number], 'creator' | 'documents'>;
+export type OverviewCounts = Omit<CreatorsOverview['creators'][number], 'creator' | 'documents'>;

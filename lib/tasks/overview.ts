@@ -1,13 +1,18 @@
 import { DependencyUnavailableError } from '../errors.ts';
 import { logger } from '../log.ts';
-import type { OverviewCounts as Counts, Overview, StateCategory } from '../model/overview.ts';
+import type {
+  OverviewCounts as Counts,
+  CreatorsOverview,
+  Overview,
+  StateCategory,
+} from '../model/overview.ts';
 import { TaskState } from '../model/task.ts';
 import type { WorkerQueueInfo } from '../model/worker.ts';
-import { overviewCounts, type StateBucket, type TaskCounts } from '../store/task-filters.ts';
+import { creatorCounts, keyCounts, type StateBucket, type TaskCounts } from '../store/task-filters.ts';
 import { hasFailedForGood, isAutoRetry } from './lifecycle.ts';
 import { listWorkers } from './workers.ts';
 
-/** The operator's overview: per task key and per creator, how many tasks are where, and the worker queues. */
+/** The operator's overview: per task key (with its worker queue) and per creator, how many tasks are where. */
 
 export const RECENT_MINUTES = 10;
 const MAX_KEYS = 1_000;
@@ -65,7 +70,7 @@ function warningOf(key: string, counts: Counts, queue: WorkerQueueInfo | undefin
 
 export async function overview(now = new Date()): Promise<Overview> {
   const [counts, queues] = await Promise.all([
-    overviewCounts({ maxKeys: MAX_KEYS, maxCreators: MAX_CREATORS, recentMinutes: RECENT_MINUTES }),
+    keyCounts({ maxKeys: MAX_KEYS, recentMinutes: RECENT_MINUTES }),
     listWorkers().then(
       (list) => ({ list, error: null }),
       (error: unknown) => {
@@ -81,7 +86,7 @@ export async function overview(now = new Date()): Promise<Overview> {
     generated_at: now.toISOString(),
     recent_minutes: RECENT_MINUTES,
     queues_error: queues.error,
-    keys: counts.keys.map((entry) => {
+    keys: counts.map((entry) => {
       const summary = summarise(entry);
       const queue = byName.get(entry.key);
       return {
@@ -91,6 +96,15 @@ export async function overview(now = new Date()): Promise<Overview> {
         warning: warningOf(entry.key, summary, queue, queues.error === null),
       };
     }),
+  };
+}
+
+/** The same counts per creator (a batch): the 100 creators with the most documents. */
+export async function creatorsOverview(now = new Date()): Promise<CreatorsOverview> {
+  const counts = await creatorCounts({ maxCreators: MAX_CREATORS, recentMinutes: RECENT_MINUTES });
+  return {
+    generated_at: now.toISOString(),
+    recent_minutes: RECENT_MINUTES,
     creators: counts.creators.map((entry) => ({
       creator: entry.creator,
       documents: entry.documents,

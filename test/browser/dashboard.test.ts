@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getConfig } from '../../lib/config.ts';
-import type { Overview } from '../../lib/model/overview.ts';
+import type { CreatorsOverview, Overview } from '../../lib/model/overview.ts';
 import { ensureIndex } from '../../lib/store/bootstrap.ts';
 import { getStoreClient } from '../../lib/store/client.ts';
 import { getTask } from '../../lib/store/tasks.ts';
@@ -122,7 +122,10 @@ describe('the dashboard in a browser', () => {
     // Tasks wait for the key and no queue is bound: the warning says so.
     await expect(page.locator(`[data-warning-key="${keyA}"]`).textContent()).resolves.toContain(keyA);
     const creatorRow = page.locator(`#creators-table tr[data-creator="${creator}"]`);
-    const expectedCreator = body.creators.find((c) => c.creator === creator);
+    const expectedCreator = (await api<CreatorsOverview>('/DANE/overview/creators')).creators.find(
+      (c) => c.creator === creator,
+    );
+    await creatorRow.waitFor();
     expect(await creatorRow.locator('[data-col="total"]').textContent()).toBe(String(expectedCreator?.total));
     expect(await creatorRow.locator('[data-col="done"]').textContent()).toBe(
       String(expectedCreator?.categories.done),

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as authMe } from '../../functions/http/auth-me.ts';
 import { handler as overview } from '../../functions/http/overview.ts';
+import { handler as overviewCreators } from '../../functions/http/overview-creators.ts';
 import { handler as tasksBulk } from '../../functions/http/tasks-bulk.ts';
 import { handler as tasksFind } from '../../functions/http/tasks-find.ts';
 import { closeBroker } from '../../lib/broker/connection.ts';
 import { getConfig } from '../../lib/config.ts';
-import type { Overview } from '../../lib/model/overview.ts';
+import type { CreatorsOverview, Overview } from '../../lib/model/overview.ts';
 import { ensureIndex } from '../../lib/store/bootstrap.ts';
 import { getStoreClient } from '../../lib/store/client.ts';
 import { getTask } from '../../lib/store/tasks.ts';
@@ -32,7 +33,7 @@ afterAll(async () => {
 const stateOf = async (id: string) => (await getTask(id))?.source.task.state;
 const idsOf = (tasks: readonly SeededTask[]) => tasks.map((t) => t.id).sort();
 
-describe('GET /DANE/overview', () => {
+describe('GET /DANE/overview and /DANE/overview/creators', () => {
   it('counts every task per key × state and per creator × state, as seeded, in categories', async () => {
     const ka = uniqueKey('OVA');
     const kb = uniqueKey('OVB');
@@ -66,12 +67,15 @@ describe('GET /DANE/overview', () => {
     expect(a?.warning).toContain('no worker queue');
     const b = body.keys.find((k) => k.key === kb);
     expect(b?.categories).toMatchObject({ unroutable: 1, new: 1 });
-    expect(body.creators.find((c) => c.creator === creator)).toMatchObject({
+    const byCreator = await call(overviewCreators, 'GET', '/DANE/overview/creators');
+    expect(byCreator.status).toBe(200);
+    const creators = (byCreator.body as CreatorsOverview).creators;
+    expect(creators.find((c) => c.creator === creator)).toMatchObject({
       documents: 9,
       total: 9,
       categories: { done: 3, failed: 3 },
     });
-    expect(body.creators.find((c) => c.creator === other)).toMatchObject({ documents: 2, total: 2 });
+    expect(creators.find((c) => c.creator === other)).toMatchObject({ documents: 2, total: 2 });
     expect(body.queues_error).toBeNull();
   });
 
