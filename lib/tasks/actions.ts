@@ -8,8 +8,11 @@ import { type ClaimOutcome, claimAndPublish } from './publish.ts';
 export const TASK_ACTIONS = ['retry', 'forceretry', 'reset'] as const;
 export type TaskAction = (typeof TASK_ACTIONS)[number];
 
-/** Per task: changed by the action, not eligible for it in its state, or changed by someone else meanwhile. */
-export type ActionOutcome = 'changed' | 'not-eligible' | 'lost-race';
+/**
+ * Per task: changed by the action, not eligible for it in its state, changed by someone else meanwhile, or left
+ * as it was because the broker cannot be reached (nothing is claimed then).
+ */
+export type ActionOutcome = 'changed' | 'not-eligible' | 'lost-race' | 'broker-down';
 
 const claimed: ReadonlySet<ClaimOutcome> = new Set(['published', 'unroutable', 'publish-failed', 'orphan']);
 
@@ -28,11 +31,8 @@ export async function applyActionToHits(
   if (action !== 'reset') {
     const claims = await claimAndPublish(hits, action === 'retry' ? 'retry' : 'force', now, ports);
     for (const [id, outcome] of claims) {
-      // broker-down claims nothing: the task keeps its state, as a not-eligible one does.
-      outcomes.set(
-        id,
-        claimed.has(outcome) ? 'changed' : outcome === 'lost-race' ? 'lost-race' : 'not-eligible',
-      );
+      const kept = outcome === 'lost-race' || outcome === 'broker-down' ? outcome : 'not-eligible';
+      outcomes.set(id, claimed.has(outcome) ? 'changed' : kept);
     }
     return outcomes;
   }

@@ -1,3 +1,4 @@
+import { DependencyUnavailableError } from '../errors.ts';
 import { type ApiTask, toApiTask } from '../model/task.ts';
 import type { Paged, PageParams, SortValues } from '../store/paging.ts';
 import {
@@ -102,6 +103,13 @@ export async function bulkAction(
       );
     } else {
       outcomes = await applyActionToHits(page.hits, action, now, ports);
+      // Every further page would be skipped too: say so (503) instead of reading them all for nothing.
+      if ([...outcomes.values()].includes('broker-down')) {
+        throw new DependencyUnavailableError(
+          'messagequeue',
+          `RabbitMQ is unreachable: nothing claimed (${affected} tasks were before it went)`,
+        );
+      }
     }
     affected += [...outcomes.values()].filter((o) => o === 'changed').length;
     after = page.next;

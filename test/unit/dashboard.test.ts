@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { handler as authMe } from '../../functions/http/auth-me.ts';
-import { actionApplies } from '../../lib/tasks/bulk.ts';
+import { DependencyUnavailableError } from '../../lib/errors.ts';
+import { actionApplies, type BulkPorts, bulkAction } from '../../lib/tasks/bulk.ts';
 import { categoryOf } from '../../lib/tasks/overview.ts';
 import { failureStatesIn } from '../../web/src/format.ts';
 import { capabilitiesOf } from '../../web/src/permissions.ts';
@@ -89,5 +90,41 @@ describe('the lifecycle rules behind the overview and the bulk actions', () => {
     for (const action of ['forceretry', 'reset', 'delete'] as const) {
       expect([102, 200, 500].every((s) => actionApplies(action, s))).toBe(true);
     }
+  });
+});
+
+describe('a bulk retry while the broker is unreachable', () => {
+  it('answers 503 (DependencyUnavailableError) after the first page instead of reading every page for nothing', async () => {
+    const hit = {
+      id: 't1',
+      documentId: 'd'.repeat(40),
+      seqNo: 1,
+      primaryTerm: 1,
+      source: { task: { key: 'ASR', state: 500 }, role: { name: 'task' as const, parent: 'd'.repeat(40) } },
+    };
+    let pagesRead = 0;
+    const unreachable = () =>
+      Promise.reject(new DependencyUnavailableError('messagequeue', 'connection refused'));
+    const ports = {
+      store: {} as BulkPorts['store'],
+      broker: { connect: unreachable, publish: unreachable } as unknown as BulkPorts['broker'],
+      policy: {
+        leaseMs: () => 60_000,
+        createdGraceMs: 60_000,
+        publishGraceMs: 60_000,
+        retry: { maxAttempts: 5, baseMs: 1_000, maxMs: 60_000 },
+        random: () => 0,
+      },
+      filters: {
+        tasksMatching: async () => {
+          pagesRead += 1;
+          return { hits: [hit], total: 1, next: ['t1'] };
+        },
+      } as unknown as BulkPorts['filters'],
+    } satisfies BulkPorts;
+    await expect(bulkAction('retry', { key: 'ASR' }, {}, new Date(), ports)).rejects.toBeInstanceOf(
+      DependencyUnavailableError,
+    );
+    expect(pagesRead).toBe(1);
   });
 });
