@@ -17,6 +17,10 @@ import { type SeededTask, seedTasks } from '../support/seed.ts';
  * The dashboard and the API reference in a real browser: Debian's chromium, driven by playwright-core, against
  * serverless-offline. Every page load is watched for console errors and for requests that leave the origin
  * (those are aborted and recorded). Screenshots of every screen go to test-results/screenshots.
+ *
+ * What a read-only key sees is decided by the scopes GET /DANE/auth/me answers, and that logic is unit-tested
+ * (test/unit/dashboard.test.ts); the end-to-end read-key run belongs here once the authorizer is wired to the
+ * routes (issue 11), with a real key, not a test-only setting.
  */
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
