@@ -26,6 +26,10 @@ export const routeScopes: RouteScopes = {
   'GET /DANE/creator/{creator_id}/{task_key}/results': 'read',
   'GET /DANE/workers': 'read',
   'GET /DANE/workers/{task_key}': 'read',
+  'GET /DANE/overview': 'read',
+  'GET /DANE/overview/creators': 'read',
+  'GET /DANE/tasks': 'read',
+  'GET /DANE/auth/me': 'read',
 
   'POST /DANE/document': 'write',
   'DELETE /DANE/document/{doc_id}': 'write',
@@ -43,6 +47,7 @@ export const routeScopes: RouteScopes = {
   'GET /DANE/workers/{task_key}/reset': 'admin',
   'POST /DANE/workers/{task_key}/reset/{state}': 'admin',
   'GET /DANE/workers/{task_key}/reset/{state}': 'admin',
+  'POST /DANE/tasks/{action}': 'admin',
 };
 
 /**
@@ -50,4 +55,12 @@ export const routeScopes: RouteScopes = {
  * /ready says only whether OpenSearch and RabbitMQ answer. /DANE/openapi.json describes the API, which is no
  * secret, and API tools fetch it before they have credentials.
  */
-export const publicRoutes: readonly string[] = ['GET /health', 'GET /ready', 'GET /DANE/openapi.json'];
+export const publicRoutes: readonly string[] = [
+  'GET /health',
+  'GET /ready',
+  'GET /DANE/openapi.json',
+  // The dashboard and the API reference are static pages; they ask for a key and send it with their API calls.
+  'GET /DANE/manage',
+  'GET /DANE/docs',
+  'GET /DANE/assets/{file}',
+];

@@ -27,6 +27,8 @@ export interface HttpRequest {
    */
   rawBody: string | undefined;
   requestId: string;
+  /** The Lambda authorizer's context (`requestContext.authorizer.lambda`), absent when no authorizer ran. */
+  authorizer: Record<string, unknown> | undefined;
 }
 
 export interface HttpResponse {
@@ -166,6 +168,8 @@ function requestFrom(event: Event, context: Context): HttpRequest {
     body: rawBody === undefined ? undefined : (event.body as unknown),
     rawBody,
     requestId: context.awsRequestId,
+    authorizer: (event.requestContext as { authorizer?: { lambda?: Record<string, unknown> } } | undefined)
+      ?.authorizer?.lambda,
   };
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { publicRoutes, routeScopes } from '../auth/route-scopes.ts';
 import { routes as allRoutes } from './routes/index.ts';
 import type { ResponseSpec, RouteSpec } from './routes/types.ts';
 
@@ -84,6 +85,25 @@ function response(spec: ResponseSpec, collector: SchemaCollector): Json {
   };
 }
 
+/**
+ * Every route but the public ones takes the bearer scheme (an API key or an OIDC token); the scope it needs is
+ * named in the operation, so a user trying a route in Swagger UI knows which key to authorize with.
+ */
+function security(route: RouteSpec): Json {
+  const key = `${route.method.toUpperCase()} ${route.path}`;
+  if (publicRoutes.includes(key)) return { security: [] };
+  const scope = routeScopes[key];
+  return scope ? { 'x-dane-scope': scope } : {};
+}
+
+const securitySchemes = {
+  apiKey: {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A DANE API key (`dane_<name>_<secret>`) or, when OIDC is configured, an access token',
+  },
+};
+
 export interface OpenApiInfo {
   title: string;
   version: string;
@@ -110,6 +130,7 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[] = allRoutes, i
       ...(route.description ? { description: route.description } : {}),
       tags: route.tags,
       ...(route.deprecated ? { deprecated: true } : {}),
+      ...security(route),
     };
     const params = parameters(route, collector);
     if (params.length > 0) operation.parameters = params;
@@ -132,8 +153,9 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[] = allRoutes, i
     openapi: '3.1.0',
     info,
     servers: [{ url: '/' }],
+    security: [{ apiKey: [] }],
     paths,
-    components: { schemas: collector.components },
+    components: { schemas: collector.components, securitySchemes },
   };
 }
 

@@ -7,8 +7,13 @@ import type { RouteSpec } from './routes/types.ts';
 
 function isArraySchema(schema: z.ZodType): boolean {
   let inner: z.ZodType = schema;
-  while (inner instanceof z.ZodOptional || inner instanceof z.ZodDefault || inner instanceof z.ZodNullable) {
-    inner = inner.unwrap() as z.ZodType;
+  for (;;) {
+    if (inner instanceof z.ZodOptional || inner instanceof z.ZodDefault || inner instanceof z.ZodNullable) {
+      inner = inner.unwrap() as z.ZodType;
+    } else if (inner instanceof z.ZodPipe) {
+      // A transform of a list (e.g. comma-separated values split and checked) still takes repeated values.
+      inner = inner.in as z.ZodType;
+    } else break;
   }
   return inner instanceof z.ZodArray;
 }

@@ -91,6 +91,10 @@ export const ApiTaskSchema = z
           .nullable()
           .meta({ description: 'When the sweep looks at the task again (ISO 8601); null: never by itself' }),
         last_error: z.string().nullable(),
+        waiting_on: z
+          .array(z.string())
+          .nullable()
+          .meta({ description: 'Keys of the dependencies a 412 waits for; null when it waits for none' }),
       })
       .meta({ id: 'TaskRetry' }),
   })
@@ -125,6 +129,7 @@ export function toApiTask(
       retries: dane.retries ?? 0,
       next_try: dane.due_at == null ? null : new Date(dane.due_at).toISOString(),
       last_error: dane.last_error ?? null,
+      waiting_on: dane.waiting_on ?? null,
     },
   };
 }
