@@ -84,6 +84,15 @@ function response(spec: ResponseSpec, collector: SchemaCollector): Json {
   };
 }
 
+/** API Gateway's own answers in front of a protected route (README, "401 and 403"). */
+const authResponses: Record<number, ResponseSpec> = {
+  401: { description: 'No Authorization header (answered by API Gateway; the function is not invoked)' },
+  403: {
+    description:
+      'A credential that is malformed, unknown, revoked, or without the scope of the route (answered by API Gateway)',
+  },
+};
+
 export interface OpenApiInfo {
   title: string;
   version: string;
@@ -110,6 +119,11 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[] = allRoutes, i
       ...(route.description ? { description: route.description } : {}),
       tags: route.tags,
       ...(route.deprecated ? { deprecated: true } : {}),
+      // An empty requirement list opens the operation; otherwise either scheme carries the key. OpenAPI 3.1 lets
+      // the scopes of a non-OAuth scheme be named, so each operation says which scope it needs.
+      security:
+        route.scope === 'public' ? [] : [{ bearerApiKey: [route.scope] }, { basicApiKey: [route.scope] }],
+      ...(route.scope === 'public' ? {} : { 'x-dane-scope': route.scope }),
     };
     const params = parameters(route, collector);
     if (params.length > 0) operation.parameters = params;
@@ -120,7 +134,9 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[] = allRoutes, i
       };
     }
     operation.responses = Object.fromEntries(
-      Object.entries(route.responses).map(([status, spec]) => [status, response(spec, collector)]),
+      Object.entries({ ...(route.scope === 'public' ? {} : authResponses), ...route.responses }).map(
+        ([status, spec]) => [status, response(spec, collector)],
+      ),
     );
     paths[route.path] ??= {};
     const item = paths[route.path] as Record<string, Json>;
@@ -133,7 +149,23 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[] = allRoutes, i
     info,
     servers: [{ url: '/' }],
     paths,
-    components: { schemas: collector.components },
+    components: {
+      schemas: collector.components,
+      securitySchemes: {
+        bearerApiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'A DANE API key (`dane_<name>_<secret>`) or, where configured, an OIDC access token. Each operation ' +
+            'names the scope it needs (x-dane-scope); admin implies write implies read.',
+        },
+        basicApiKey: {
+          type: 'http',
+          scheme: 'basic',
+          description: 'The same API key as HTTP Basic: user = the key name, password = the whole key.',
+        },
+      },
+    },
   };
 }
 

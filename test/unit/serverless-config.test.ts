@@ -43,7 +43,9 @@ describe('serverless.yml', () => {
     ]);
     forwarded.delete('NODE_OPTIONS');
     const localOnly = ['AWS_REGION', 'GATEWAY_PORT'];
-    expect([...forwarded].sort()).toEqual(CONFIG_VARIABLES.filter((name) => !localOnly.includes(name)).sort());
+    expect([...forwarded].sort()).toEqual(
+      CONFIG_VARIABLES.filter((name) => !localOnly.includes(name)).sort(),
+    );
   });
 
   it('lets functions invoke publishTasks and call an IAM-protected OpenSearch domain', () => {
