@@ -8,7 +8,7 @@ import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getConfig } from '../../lib/config.ts';
 import { documentId, taskId } from '../../lib/model/ids.ts';
-import { type Offline, startOffline } from '../support/offline.ts';
+import { type Offline, startOffline, workerCredential } from '../support/offline.ts';
 import {
   ensurePythonVenv,
   type PythonWorker,
@@ -61,6 +61,7 @@ beforeAll(async () => {
   [asr, download] = await Promise.all([
     startPythonWorker({
       gatewayUrl: offline.gatewayUrl,
+      credential: workerCredential(offline),
       key: 'ASR',
       queue: `ASR_${run}`,
       dependsOn: ['DOWNLOAD'],
@@ -69,6 +70,7 @@ beforeAll(async () => {
     }),
     startPythonWorker({
       gatewayUrl: offline.gatewayUrl,
+      credential: workerCredential(offline),
       key: 'DOWNLOAD',
       queue: `DOWNLOAD_${run}`,
       env: amqpEnv,
