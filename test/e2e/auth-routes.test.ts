@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenSearchKeyStore } from '../../lib/auth/opensearch-key-store.ts';
 import { routeKeyOf } from '../../lib/auth/route-scopes.ts';
 import type { Scope } from '../../lib/auth/scopes.ts';
-import { getConfig } from '../../lib/config.ts';
 import { routes } from '../../lib/http/routes/index.ts';
 import type { RouteSpec } from '../../lib/http/routes/types.ts';
 import { secretParts } from '../support/log-capture.ts';
@@ -75,10 +74,7 @@ const must = <T>(value: T | undefined): T => {
 
 describe('every route of the registry behind the authorizer', () => {
   it('revokes the key the walk uses as revoked (it worked before)', async () => {
-    const store = new OpenSearchKeyStore(
-      process.env.AUTH_KEYS_INDEX ?? `${getConfig().opensearch.index}-auth-keys`,
-      0,
-    );
+    const store = new OpenSearchKeyStore(offline.keyIndex, 0);
     const revoked = must(keys.revoked);
     const probe = routes.find((route) => routeKeyOf(route) === 'GET /DANE/workers') as RouteSpec;
     expect(await call(probe, bearer(revoked))).toBe(200);

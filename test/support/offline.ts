@@ -47,6 +47,8 @@ export interface Offline {
    * API client, `worker` for the Python workers' gateway credential.
    */
   keys: { admin: TestKey; worker: TestKey };
+  /** The run's API key index (AUTH_KEYS_INDEX of the server). */
+  keyIndex: string;
   /** Makes one more key in the run's key index (e.g. one without a route's scope). */
   createKey(prefix: string, scopes: Scope[]): Promise<TestKey>;
   /** Combined stdout/stderr of the processes so far (for failure messages). */
@@ -226,5 +228,14 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
     throw new Error(`serverless offline: ${(error as Error).message}. Output:\n${output.slice(-6000)}`);
   }
 
-  return { baseUrl, lambdaEndpoint, gatewayUrl, keys, createKey: makeKey, output: () => output, stop };
+  return {
+    baseUrl,
+    lambdaEndpoint,
+    gatewayUrl,
+    keys,
+    keyIndex: store.index,
+    createKey: makeKey,
+    output: () => output,
+    stop,
+  };
 }
