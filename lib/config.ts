@@ -67,10 +67,10 @@ const EnvSchema = z.object({
     .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a lowercase OpenSearch index name')
     .default('dane-auth-keys'),
   AUTH_KEY_PEPPER: z.string().min(32, 'must be at least 32 characters').optional(),
-  // The name of an SSM Parameter Store SecureString holding the pepper (deployed stages): read at cold start.
-  AUTH_KEY_PEPPER_PARAMETER: z
+  // The name of the Secrets Manager secret holding the pepper (deployed stages): read at cold start.
+  AUTH_KEY_PEPPER_SECRET: z
     .string()
-    .regex(/^\/[A-Za-z0-9_.\-/]+$/, 'must be an SSM parameter name like /dane/prod/auth-key-pepper')
+    .regex(/^[A-Za-z0-9/_+=.@-]+$/, 'must be a Secrets Manager secret name like dane/prod/auth-key-pepper')
     .optional(),
   // The state-changing GET aliases of 0.2.2 (/task/{id}/retry, /document/{id}/delete, ...): `false` answers 405.
   HTTP_GET_ALIASES: z.enum(['true', 'false']).default('true'),
@@ -139,8 +139,8 @@ export interface Config {
     keysIndex: string;
     /** The HMAC key of the stored key hashes; a fixed development value on stage `local` when unset. */
     pepper: string | undefined;
-    /** Where a deployed stage keeps the pepper instead (SSM Parameter Store SecureString name). */
-    pepperParameter: string | undefined;
+    /** Where a deployed stage keeps the pepper instead (the name of a Secrets Manager secret). */
+    pepperSecret: string | undefined;
     /** How long a verified key record may be reused without reading the store: the bound on revocation. */
     keyCacheMs: number;
     /** At most one `lastUsedAt` write per key and container in this interval. */
@@ -279,10 +279,10 @@ function parseAuth(e: z.output<typeof EnvSchema>): Config['auth'] {
     keysIndex: e.AUTH_KEYS_INDEX,
     pepper:
       e.AUTH_KEY_PEPPER ??
-      (e.DANE_STAGE === 'local' && e.AUTH_KEY_PEPPER_PARAMETER === undefined
+      (e.DANE_STAGE === 'local' && e.AUTH_KEY_PEPPER_SECRET === undefined
         ? LOCAL_DEVELOPMENT_PEPPER
         : undefined),
-    pepperParameter: e.AUTH_KEY_PEPPER_PARAMETER,
+    pepperSecret: e.AUTH_KEY_PEPPER_SECRET,
     keyCacheMs: e.AUTH_KEY_CACHE_MS,
     lastUsedIntervalMs: e.AUTH_LAST_USED_INTERVAL_MS,
     oidc,

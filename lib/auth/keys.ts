@@ -11,45 +11,45 @@ import type { Scope } from './scopes.ts';
 export function requirePepper(config: Config = getConfig()): string {
   if (config.auth.pepper === undefined) {
     throw new ConfigError(
-      config.auth.pepperParameter === undefined
+      config.auth.pepperSecret === undefined
         ? `AUTH_KEY_PEPPER must be set on stage ${config.stage} (at least 32 characters), or ` +
-            'AUTH_KEY_PEPPER_PARAMETER to an SSM SecureString holding it'
-        : `The pepper of stage ${config.stage} is in SSM (${config.auth.pepperParameter}): use pepperSource`,
+            'AUTH_KEY_PEPPER_SECRET to the Secrets Manager secret holding it'
+        : `The pepper of stage ${config.stage} is in Secrets Manager (${config.auth.pepperSecret}): use pepperSource`,
     );
   }
   return config.auth.pepper;
 }
 
-/** Reads a SecureString from SSM Parameter Store (the port a test replaces). */
-export type ParameterReader = (name: string) => Promise<string>;
+/** Reads a secret's string (the port a test replaces). */
+export type SecretReader = (name: string) => Promise<string>;
 
-const readSsmParameter: ParameterReader = async (name) => {
-  // Loaded on first use: only deployed stages with AUTH_KEY_PEPPER_PARAMETER need the SSM client.
-  const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
-  const answer = await new SSMClient({}).send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-  const value = answer.Parameter?.Value;
+const readSecret: SecretReader = async (name) => {
+  // Loaded on first use: only deployed stages need the Secrets Manager client.
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const answer = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: name }));
+  const value = answer.SecretString;
   if (value === undefined || value.length < 32) {
-    throw new ConfigError(`SSM parameter ${name} must hold the pepper (at least 32 characters)`);
+    throw new ConfigError(`Secret ${name} must hold the pepper as a string of at least 32 characters`);
   }
   return value;
 };
 
 /**
- * The pepper as a (lazy) source: the configured value, or a read of the SSM parameter at first use, kept for the
- * container's life (a failed read is tried again on the next request). Neither configured: throws now, by name.
+ * The pepper as a (lazy) source: the configured value, or a read of the Secrets Manager secret at first use, kept
+ * for the container's life (a failed read is tried again on the next request). Neither configured: throws now.
  */
 export function pepperSource(
   config: Config = getConfig(),
-  read: ParameterReader = readSsmParameter,
+  read: SecretReader = readSecret,
 ): () => Promise<string> {
-  const parameter = config.auth.pepperParameter;
-  if (config.auth.pepper !== undefined || parameter === undefined) {
+  const secret = config.auth.pepperSecret;
+  if (config.auth.pepper !== undefined || secret === undefined) {
     const pepper = requirePepper(config);
     return async () => pepper;
   }
   let loading: Promise<string> | undefined;
   return () => {
-    loading ??= read(parameter).catch((error: unknown) => {
+    loading ??= read(secret).catch((error: unknown) => {
       loading = undefined;
       throw error;
     });

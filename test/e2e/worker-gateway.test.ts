@@ -128,7 +128,8 @@ describe('worker gateway through serverless-offline, with the elasticsearch7 cli
       });
       expect(response.status).toBe(401);
     }
-    for (const key of [worker, offline.keys.admin]) expect(offline.output()).not.toContain(key.key.slice(-64));
+    for (const key of [worker, offline.keys.admin])
+      expect(offline.output()).not.toContain(key.key.slice(-64));
   });
 
   it('refuses wrong credentials with 401 and a Basic challenge', async () => {

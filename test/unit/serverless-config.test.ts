@@ -6,6 +6,7 @@ import { CONFIG_VARIABLES } from '../../lib/config.ts';
 // The parts of serverless.yml that no local run exercises (they only matter on AWS), held in place here.
 const file = readFileSync(new URL('../../serverless.yml', import.meta.url), 'utf8');
 const config = parse(file) as {
+  custom: { esbuild: { target: string } };
   provider: {
     runtime: string;
     environment: Record<string, unknown>;
@@ -21,7 +22,6 @@ const config = parse(file) as {
       events?: Array<Record<string, Record<string, unknown>>>;
     }
   >;
-  custom: { esbuild: { target: string } };
 };
 const actions = config.provider.iam.role.statements.flatMap((s) =>
   Array.isArray(s.Action) ? s.Action : [s.Action],
@@ -57,16 +57,23 @@ describe('serverless.yml', () => {
     );
   });
 
-  it('feeds worker replies from the response queue to the replies function', () => {
-    const rabbitmq = config.functions.replies?.events?.find((e) => e.rabbitmq)?.rabbitmq;
-    expect(rabbitmq).toMatchObject({
+  it('builds the bundles for the runtime they run on', () => {
+    expect(config.custom.esbuild.target).toBe(config.provider.runtime.replace(/^nodejs(\d+)\.x$/, 'node$1'));
+  });
+
+  it('feeds worker replies from the response queue to the replies function on AWS, not on the local stage', () => {
+    expect(config.functions.replies?.events ?? []).toEqual([]);
+    const events = parse(readFileSync(new URL('../../resources/events.yml', import.meta.url), 'utf8'));
+    expect(events.none).toEqual({});
+    const mapping = events.create.Resources.RepliesEventSourceMapping.Properties;
+    expect(mapping).toMatchObject({
+      FunctionName: { Ref: 'RepliesLambdaFunction' },
       // A serverless variable, not a JavaScript template.
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text of serverless.yml
-      queue: '${self:provider.environment.DANE_RESPONSE_QUEUE}',
-      batchSize: 100,
+      Queues: ['${self:provider.environment.DANE_RESPONSE_QUEUE}'],
+      BatchSize: 100,
     });
-    expect(rabbitmq?.arn).toBeDefined();
-    expect(rabbitmq?.basicAuthArn).toBeDefined();
+    expect(events.existing).toEqual(events.create);
   });
 
   it('runs the sweep every minute', () => {
