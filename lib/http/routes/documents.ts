@@ -156,8 +156,10 @@ export const documentDelete = defineRoute({
 export const documentDeleteAlias = defineRoute({
   method: 'get',
   path: '/DANE/document/{doc_id}/delete',
+
   scope: 'write',
-  stateChangingGet: true,
+
+  stateChangingGet: 'DELETE /DANE/document/{doc_id}',
   function: 'documentDelete',
   operationId: 'deleteDocumentByGet',
   summary: 'Delete a document (0.2.2 route)',

@@ -97,8 +97,10 @@ export const taskDelete = defineRoute({
 export const taskDeleteAlias = defineRoute({
   method: 'get',
   path: '/DANE/task/{task_id}/delete',
+
   scope: 'write',
-  stateChangingGet: true,
+
+  stateChangingGet: 'DELETE /DANE/task/{task_id}',
   function: 'taskDelete',
   operationId: 'deleteTaskLegacy',
   summary: 'Delete a task (0.2.2 alias of DELETE /DANE/task/{task_id})',
@@ -179,8 +181,10 @@ export const taskActionGet = defineRoute({
   ...actionSpec,
   method: 'get',
   path: '/DANE/task/{task_id}/{action}',
+
   scope: 'write',
-  stateChangingGet: true,
+
+  stateChangingGet: 'POST /DANE/task/{task_id}/{action}',
   operationId: 'taskActionLegacy',
   deprecated: true,
   description: 'GET form kept for existing clients; prefer POST (a GET should not change anything).',

@@ -30,8 +30,11 @@ export interface RouteSpec<
    * of serverless.yml (held to this by a unit test) and the OpenAPI security of each operation come from here.
    */
   scope: Scope | 'public';
-  /** A GET that changes state (a 0.2.2 alias of a POST or DELETE): switched off by HTTP_GET_ALIASES=false. */
-  stateChangingGet?: boolean;
+  /**
+   * Set on a GET that changes state (a 0.2.2 alias): the route key of its POST or DELETE form, which needs the
+   * same scope. HTTP_GET_ALIASES=false answers such a GET with 405 naming that form.
+   */
+  stateChangingGet?: `${'POST' | 'DELETE'} /${string}`;
   operationId: string;
   summary: string;
   description?: string;

@@ -77,8 +77,10 @@ export const workersResetGet = defineRoute({
   ...resetSpec,
   method: 'get',
   path: '/DANE/workers/{task_key}/reset',
+
   scope: 'admin',
-  stateChangingGet: true,
+
+  stateChangingGet: 'POST /DANE/workers/{task_key}/reset',
   operationId: 'massResetLegacy',
   params: TaskKeyParamsSchema,
   deprecated: true,
@@ -95,8 +97,10 @@ export const workersResetStateGet = defineRoute({
   ...resetSpec,
   method: 'get',
   path: '/DANE/workers/{task_key}/reset/{state}',
+
   scope: 'admin',
-  stateChangingGet: true,
+
+  stateChangingGet: 'POST /DANE/workers/{task_key}/reset/{state}',
   operationId: 'massResetStateLegacy',
   params: ResetStateParamsSchema,
   deprecated: true,
