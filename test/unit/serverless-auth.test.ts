@@ -8,7 +8,9 @@ import { routes } from '../../lib/http/routes/index.ts';
 // of a protected route names it while the public ones do not. (Offline runs check behaviour; this checks that no
 // event was forgotten, which a run only finds for the routes it calls.)
 const config = parse(readFileSync(new URL('../../serverless.yml', import.meta.url), 'utf8')) as {
-  provider: { httpApi: { authorizers: Record<string, Record<string, unknown>> } };
+  params: { default: Record<string, unknown> };
+  provider: { httpApi: { cors: unknown; authorizers: Record<string, Record<string, unknown>> } };
+  resources: Array<Record<string, unknown>>;
   functions: Record<string, { handler: string; events?: Array<Record<string, Record<string, unknown>>> }>;
 };
 
@@ -50,6 +52,28 @@ describe('serverless.yml and the authorizer', () => {
       });
       expect(event?.fn, routeKeyOf(route)).toBe(route.function);
     }
+  });
+
+  it('keeps CORS closed unless a stage opens it, and throttles every route by stage params', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text of serverless.yml
+    expect(config.provider.httpApi.cors).toBe('${param:cors}');
+    expect(config.params.default.cors).toBe(false);
+    expect(config.resources[0]).toEqual({
+      extensions: {
+        HttpApiStage: {
+          Properties: {
+            DefaultRouteSettings: {
+              DetailedMetricsEnabled: false,
+              // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text of serverless.yml
+              ThrottlingRateLimit: '${param:throttleRate}',
+              // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text of serverless.yml
+              ThrottlingBurstLimit: '${param:throttleBurst}',
+            },
+          },
+        },
+      },
+    });
+    expect(config.params.default).toMatchObject({ throttleRate: 50, throttleBurst: 100 });
   });
 
   it('keeps GET /health public', () => {
