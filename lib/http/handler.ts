@@ -102,7 +102,7 @@ const routeGuard = (): MiddlewareObj<Event, Result, Error, Context, Internal> =>
 
 const MAX_AUDIT_IDS = 100;
 
-/** The ids a mutation names: its path parameters, its `docs` query, the `_id`s its answer carries. */
+/** The ids a mutation names: its path parameters, its `docs` query, the ids its answer carries. */
 function idsTouched(event: Event, response: Result | undefined): Record<string, unknown> {
   const ids: Record<string, unknown> = { ...(event.pathParameters ?? {}) };
   const query = new URLSearchParams(event.rawQueryString ?? '');
@@ -115,11 +115,11 @@ function idsTouched(event: Event, response: Result | undefined): Record<string, 
     body = undefined;
   }
   const items = Array.isArray(body) ? body : body && typeof body === 'object' ? [body] : [];
-  const answered = items.flatMap((item) =>
-    item && typeof item === 'object' && typeof (item as { _id?: unknown })._id === 'string'
-      ? [(item as { _id: string })._id]
-      : [],
-  );
+  // Documents and tasks answer with `_id`, API keys with `name` (never their `key`, nor any other field).
+  const answered = items.flatMap((item) => {
+    const { _id, name } = (item ?? {}) as { _id?: unknown; name?: unknown };
+    return typeof _id === 'string' ? [_id] : typeof name === 'string' ? [name] : [];
+  });
   if (answered.length > 0) {
     ids.answered = answered.slice(0, MAX_AUDIT_IDS);
     if (answered.length > MAX_AUDIT_IDS) ids.answeredTotal = answered.length;

@@ -16,6 +16,7 @@ import { type Offline, startOffline, type TestKey } from '../support/offline.ts'
  */
 
 let offline: Offline;
+let apiMade: TestKey | undefined;
 const keys: Partial<Record<'read' | 'write' | 'admin' | 'worker' | 'revoked', TestKey>> = {};
 
 beforeAll(async () => {
@@ -120,10 +121,56 @@ describe('every route of the registry behind the authorizer', () => {
     },
   );
 
+  it('manages keys over the API with an admin key: create (shown once), list (never secrets), revoke', async () => {
+    const admin = { authorization: bearer(must(keys.admin)), 'content-type': 'application/json' };
+    const name = `api-made-${run}`;
+    const created = await fetch(`${offline.baseUrl}/DANE/keys`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ name, scopes: ['read'] }),
+    });
+    const body = (await created.json()) as { name: string; scopes: string[]; key: string };
+    expect({ status: created.status, name: body.name, scopes: body.scopes }).toEqual({
+      status: 201,
+      name,
+      scopes: ['read'],
+    });
+    apiMade = { name, key: body.key, authorization: `Bearer ${body.key}` };
+    const workers = routes.find((route) => routeKeyOf(route) === 'GET /DANE/workers') as RouteSpec;
+    expect(await call(workers, apiMade.authorization)).toBe(200);
+
+    const listed = await fetch(`${offline.baseUrl}/DANE/keys`, { headers: admin });
+    const text = await listed.text();
+    expect(listed.status).toBe(200);
+    expect(JSON.parse(text)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name, scopes: ['read'], revokedAt: null })]),
+    );
+    expect(text).not.toContain(body.key.slice(-64));
+    expect(text).not.toContain('hmac-sha256');
+
+    // A taken name is a 409 (a key without admin is refused: the walk above).
+    const again = await fetch(`${offline.baseUrl}/DANE/keys`, {
+      method: 'POST',
+      headers: admin,
+      body: JSON.stringify({ name, scopes: ['read'] }),
+    });
+    expect(again.status).toBe(409);
+
+    const revoked = await fetch(`${offline.baseUrl}/DANE/keys/${name}`, { method: 'DELETE', headers: admin });
+    expect(revoked.status).toBe(200);
+    expect(await call(workers, apiMade.authorization)).toBe(403);
+    const audit = offline
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"message":"audit"') && line.includes('/DANE/keys'));
+    expect(audit.join('\n')).toContain(`"principal":"${must(keys.admin).name}"`);
+    expect(audit.join('\n')).toContain(`"answered":["${name}"]`);
+  });
+
   it('never writes a key or its secret to a log line', () => {
     const output = offline.output();
     expect(output).toContain('denied');
-    for (const key of Object.values(keys)) {
+    for (const key of [...Object.values(keys), apiMade]) {
       for (const secret of secretParts(must(key).key)) expect(output).not.toContain(secret);
     }
   });
