@@ -13,6 +13,10 @@ describe('route scopes', () => {
     expect(Object.keys(routeScopes).filter((key) => publicRoutes.includes(key))).toEqual([]);
   });
 
+  it('leave open only the liveness, readiness and API description routes', () => {
+    expect([...publicRoutes].sort()).toEqual(['GET /DANE/openapi.json', 'GET /health', 'GET /ready']);
+  });
+
   it('are written in the normalised form the authorizer looks up', () => {
     for (const key of Object.keys(routeScopes)) expect(normaliseRouteKey(key)).toBe(key);
   });
