@@ -67,6 +67,15 @@ const EnvSchema = z.object({
     .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be a lowercase OpenSearch index name')
     .default('dane-auth-keys'),
   AUTH_KEY_PEPPER: z.string().min(32, 'must be at least 32 characters').optional(),
+  // The name of the Secrets Manager secret holding the pepper (deployed stages): read at cold start.
+  AUTH_KEY_PEPPER_SECRET: z
+    .string()
+    .regex(/^[A-Za-z0-9/_+=.@-]+$/, 'must be a Secrets Manager secret name like dane/prod/auth-key-pepper')
+    .optional(),
+  // The state-changing GET aliases of 0.2.2 (/task/{id}/retry, /document/{id}/delete, ...): `false` answers 405.
+  HTTP_GET_ALIASES: z.enum(['true', 'false']).default('true'),
+  // Request bodies above this many bytes answer 413 before parsing (API Gateway's own limit is 10 MB).
+  HTTP_MAX_BODY_BYTES: intFrom(1_024, 10 * 1024 * 1024).default(6 * 1024 * 1024),
   AUTH_KEY_CACHE_MS: intFrom(0, 60_000).default(0),
   AUTH_LAST_USED_INTERVAL_MS: intFrom(1_000, 24 * 3_600_000).default(60_000),
   AUTH_OIDC_ISSUER: z.string().min(1).optional(),
@@ -118,6 +127,11 @@ export interface Config {
     createdGraceMs: number;
     retry: { maxAttempts: number; baseMs: number; maxMs: number };
   };
+  http: {
+    /** The state-changing GET aliases answer (true) or 405 (false). */
+    getAliases: boolean;
+    maxBodyBytes: number;
+  };
   auth: {
     /** `none` lets every request through: for local experiments only. */
     mode: 'keys' | 'none';
@@ -125,6 +139,8 @@ export interface Config {
     keysIndex: string;
     /** The HMAC key of the stored key hashes; a fixed development value on stage `local` when unset. */
     pepper: string | undefined;
+    /** Where a deployed stage keeps the pepper instead (the name of a Secrets Manager secret). */
+    pepperSecret: string | undefined;
     /** How long a verified key record may be reused without reading the store: the bound on revocation. */
     keyCacheMs: number;
     /** At most one `lastUsedAt` write per key and container in this interval. */
@@ -223,6 +239,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       createdGraceMs: e.CREATED_GRACE_MS,
       retry: { maxAttempts: e.RETRY_MAX_ATTEMPTS, baseMs: e.RETRY_BASE_MS, maxMs: e.RETRY_MAX_MS },
     },
+    http: { getAliases: e.HTTP_GET_ALIASES === 'true', maxBodyBytes: e.HTTP_MAX_BODY_BYTES },
     auth: parseAuth(e),
     gateway: gatewayConfig(e),
   };
@@ -252,10 +269,20 @@ function parseAuth(e: z.output<typeof EnvSchema>): Config['auth'] {
       'Invalid configuration: AUTH_OIDC_ISSUER, AUTH_OIDC_AUDIENCE and AUTH_OIDC_JWKS_URL must be set together',
     );
   }
+  if (e.AUTH_MODE === 'none' && e.DANE_STAGE !== 'local') {
+    throw new ConfigError(
+      `Invalid configuration: AUTH_MODE=none is for local experiments only, not for stage ${e.DANE_STAGE}`,
+    );
+  }
   return {
     mode: e.AUTH_MODE,
     keysIndex: e.AUTH_KEYS_INDEX,
-    pepper: e.AUTH_KEY_PEPPER ?? (e.DANE_STAGE === 'local' ? LOCAL_DEVELOPMENT_PEPPER : undefined),
+    pepper:
+      e.AUTH_KEY_PEPPER ??
+      (e.DANE_STAGE === 'local' && e.AUTH_KEY_PEPPER_SECRET === undefined
+        ? LOCAL_DEVELOPMENT_PEPPER
+        : undefined),
+    pepperSecret: e.AUTH_KEY_PEPPER_SECRET,
     keyCacheMs: e.AUTH_KEY_CACHE_MS,
     lastUsedIntervalMs: e.AUTH_LAST_USED_INTERVAL_MS,
     oidc,

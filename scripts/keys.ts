@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { KeyInfo } from '../lib/auth/key-store.ts';
-import { createKey, requirePepper } from '../lib/auth/keys.ts';
+import { createKey, pepperSource } from '../lib/auth/keys.ts';
 import { OpenSearchKeyStore } from '../lib/auth/opensearch-key-store.ts';
 import { parseScopeList } from '../lib/auth/scopes.ts';
 import { getConfig } from '../lib/config.ts';
@@ -54,7 +54,7 @@ async function run(argv: string[]): Promise<void> {
       if (values.scopes === undefined)
         throw new UsageError('create needs --scopes, e.g. --scopes read,write');
       const scopes = parseScopeList(values.scopes);
-      const { info, key } = await createKey(store, requirePepper(config), { name, scopes });
+      const { info, key } = await createKey(store, await pepperSource(config)(), { name, scopes });
       console.log(`Created key "${info.name}" with scopes ${info.scopes.join(', ')} in ${where}.`);
       console.log(
         'It is shown only now and stored only as a hash; keep it in a password manager or secret store.',

@@ -91,12 +91,21 @@ export function deploymentProblems(param, service) {
       );
     }
   }
-  // The worker gateway has no default credential outside the local stage (DANE workers would all share one).
-  const gateway = service.functions?.workerGateway?.environment ?? {};
-  for (const name of ['GATEWAY_WORKER_USERNAME', 'GATEWAY_WORKER_PASSWORD']) {
-    if (gateway[name] !== undefined && String(gateway[name]) === '') {
-      problems.push(`${name}: the credential DANE workers send to the worker gateway (not set)`);
-    }
+  // Never an open API, and never the key pepper in plain text in the functions' configuration.
+  if (String(environment.AUTH_MODE ?? 'keys') !== 'keys') {
+    problems.push(
+      `AUTH_MODE: must be "keys" on a deployed stage; "none" lets every request through, for local experiments only (got "${environment.AUTH_MODE}")`,
+    );
+  }
+  if (!/^[A-Za-z0-9/_+=.@-]+$/.test(String(environment.AUTH_KEY_PEPPER_SECRET ?? ''))) {
+    problems.push(
+      `authKeyPepperSecret: the name of the Secrets Manager secret holding the API key pepper, e.g. dane/prod/auth-key-pepper (got "${environment.AUTH_KEY_PEPPER_SECRET ?? ''}")`,
+    );
+  }
+  if (String(environment.AUTH_KEY_PEPPER ?? '') !== '') {
+    problems.push(
+      "AUTH_KEY_PEPPER: would put the pepper in plain text in the functions' configuration; keep it in Secrets Manager (authKeyPepperSecret) and unset AUTH_KEY_PEPPER",
+    );
   }
   const leftovers = [
     ...localValuePaths(environment, 'provider.environment'),

@@ -12,6 +12,10 @@ export AWS_REGION="${AWS_REGION:-eu-west-1}"
 
 bash localstack/up.sh
 npx tsx scripts/bootstrap.ts
+# Auth is on: the first start creates a local admin key and prints it (every start prints it again).
+# shellcheck source=../localstack/lib.sh
+. localstack/lib.sh
+npx tsx scripts/local-admin-key.ts "$(localstack_home)/local-admin-key.${AUTH_KEYS_INDEX:-dane-auth-keys}"
 
 # Each child runs in its own process group so that stopping it also stops whatever it spawned (esbuild,
 # worker threads), however this script is stopped (Ctrl-C, SIGTERM from a supervisor, or a child exiting).

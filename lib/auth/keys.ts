@@ -10,9 +10,51 @@ import type { Scope } from './scopes.ts';
 /** The pepper of this stage; a deployed stage without one refuses to hash or verify anything. */
 export function requirePepper(config: Config = getConfig()): string {
   if (config.auth.pepper === undefined) {
-    throw new ConfigError(`AUTH_KEY_PEPPER must be set on stage ${config.stage} (at least 32 characters)`);
+    throw new ConfigError(
+      config.auth.pepperSecret === undefined
+        ? `AUTH_KEY_PEPPER must be set on stage ${config.stage} (at least 32 characters), or ` +
+            'AUTH_KEY_PEPPER_SECRET to the Secrets Manager secret holding it'
+        : `The pepper of stage ${config.stage} is in Secrets Manager (${config.auth.pepperSecret}): use pepperSource`,
+    );
   }
   return config.auth.pepper;
+}
+
+/** Reads a secret's string (the port a test replaces). */
+export type SecretReader = (name: string) => Promise<string>;
+
+const readSecret: SecretReader = async (name) => {
+  // Loaded on first use: only deployed stages need the Secrets Manager client.
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const answer = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: name }));
+  const value = answer.SecretString;
+  if (value === undefined || value.length < 32) {
+    throw new ConfigError(`Secret ${name} must hold the pepper as a string of at least 32 characters`);
+  }
+  return value;
+};
+
+/**
+ * The pepper as a (lazy) source: the configured value, or a read of the Secrets Manager secret at first use, kept
+ * for the container's life (a failed read is tried again on the next request). Neither configured: throws now.
+ */
+export function pepperSource(
+  config: Config = getConfig(),
+  read: SecretReader = readSecret,
+): () => Promise<string> {
+  const secret = config.auth.pepperSecret;
+  if (config.auth.pepper !== undefined || secret === undefined) {
+    const pepper = requirePepper(config);
+    return async () => pepper;
+  }
+  let loading: Promise<string> | undefined;
+  return () => {
+    loading ??= read(secret).catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    });
+    return loading;
+  };
 }
 
 export class InvalidKeyNameError extends InvalidInputError {
@@ -45,7 +87,8 @@ export type KeyCheck = { ok: true; name: string; scopes: Scope[] } | { ok: false
 
 export interface KeyVerifierOptions {
   store: KeyStore;
-  pepper: string;
+  /** The pepper, or where to get it (pepperSource): read once, when the first key is checked. */
+  pepper: string | (() => Promise<string>);
   /** Reuse of a read record; also the longest a revoked key keeps working (0: every check reads the store). */
   cacheMs?: number;
   /** At most one `lastUsedAt` write per key in this interval, so a busy key does not cost a write per request. */
@@ -59,7 +102,7 @@ const DUMMY_HASH = `hmac-sha256:${'0'.repeat(64)}`;
 
 export class KeyVerifier {
   readonly #store: KeyStore;
-  readonly #pepper: string;
+  readonly #pepper: () => Promise<string>;
   readonly #cacheMs: number;
   readonly #intervalMs: number;
   readonly #now: () => number;
@@ -69,7 +112,8 @@ export class KeyVerifier {
 
   constructor(options: KeyVerifierOptions) {
     this.#store = options.store;
-    this.#pepper = options.pepper;
+    const { pepper } = options;
+    this.#pepper = typeof pepper === 'string' ? async () => pepper : pepper;
     this.#cacheMs = options.cacheMs ?? 0;
     this.#intervalMs = options.lastUsedIntervalMs ?? 60_000;
     this.#now = options.now ?? Date.now;
@@ -86,8 +130,9 @@ export class KeyVerifier {
     if (user !== undefined && user !== name) {
       return { ok: false, reason: 'Basic user name is not the name of the key given as password' };
     }
+    const pepper = await this.#pepper();
     const record = await this.#record(name);
-    if (!apiKeyMatches(key, record?.hash ?? DUMMY_HASH, this.#pepper) || !record) {
+    if (!apiKeyMatches(key, record?.hash ?? DUMMY_HASH, pepper) || !record) {
       return { ok: false, reason: record ? `Wrong secret for key "${name}"` : `No key named "${name}"` };
     }
     if (record.revokedAt !== null) {
@@ -126,7 +171,7 @@ export class KeyVerifier {
 export function keyVerifierFromConfig(store: KeyStore, config: Config = getConfig()): KeyVerifier {
   return new KeyVerifier({
     store,
-    pepper: requirePepper(config),
+    pepper: pepperSource(config),
     cacheMs: config.auth.keyCacheMs,
     lastUsedIntervalMs: config.auth.lastUsedIntervalMs,
   });

@@ -1,4 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { apiKeyName } from './api-keys.ts';
+import type { KeyVerifier } from './keys.ts';
+import { grants } from './scopes.ts';
 
 /**
  * The check of the basic-auth credential that DANE workers send to the worker gateway. A port of its own because
@@ -22,5 +25,26 @@ export function configuredWorkerCredential(
     const userOk = same(username, expected.username);
     const passwordOk = same(password, expected.password);
     return userOk && passwordOk;
+  };
+}
+
+/**
+ * A `worker`-scoped API key as basic auth: user = the key's name, password = the whole key (`dane_<name>_...`),
+ * which is what a DANE worker's `ELASTICSEARCH.USER`/`PASSWORD` carry. Keys of other scopes are refused: an
+ * operator's admin key is no worker key. Store outages propagate (the gateway answers 503).
+ */
+export function workerKeyCredential(keys: Pick<KeyVerifier, 'verify'>): WorkerCredentialCheck {
+  return async (username, password) => {
+    if (apiKeyName(password) === undefined) return false;
+    const check = await keys.verify(password, username);
+    return check.ok && grants(check.scopes, 'worker');
+  };
+}
+
+/** Accepts what any of the checks accepts, tried in order. */
+export function anyWorkerCredential(...checks: WorkerCredentialCheck[]): WorkerCredentialCheck {
+  return async (username, password) => {
+    for (const check of checks) if (await check(username, password)) return true;
+    return false;
   };
 }

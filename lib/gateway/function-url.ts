@@ -3,8 +3,14 @@ import type {
   LambdaFunctionURLEvent,
   APIGatewayProxyStructuredResultV2 as LambdaFunctionURLResult,
 } from 'aws-lambda';
-import { configuredWorkerCredential } from '../auth/worker-credentials.ts';
-import { ConfigError, getConfig } from '../config.ts';
+import { keyVerifierFromConfig } from '../auth/keys.ts';
+import { OpenSearchKeyStore } from '../auth/opensearch-key-store.ts';
+import {
+  anyWorkerCredential,
+  configuredWorkerCredential,
+  workerKeyCredential,
+} from '../auth/worker-credentials.ts';
+import { getConfig } from '../config.ts';
 import { logger } from '../log.ts';
 import { createStoreClient } from '../store/client.ts';
 import { storeForwarder } from './forward.ts';
@@ -55,21 +61,21 @@ export function resultFromResponse(response: GatewayHttpResponse): LambdaFunctio
 }
 
 /**
- * Builds the handler; on a deployed stage without a worker credential it fails at cold start, by name.
+ * Builds the handler. Workers present a `worker`-scoped API key (basic auth: user = key name, password = key);
+ * the configured credential (config.gateway.worker: locally the DANE library's default elastic/changeme unless
+ * set, on a deployed stage only when set) is accepted too, so that unmodified workers with the library's default
+ * keep working locally. Without a pepper on a deployed stage it fails at cold start, by name.
  * `opensearchUrl` points it at another OpenSearch than the configured one (tests of an outage).
  */
 export function workerGatewayHandler(options: { opensearchUrl?: string } = {}) {
   const config = getConfig();
-  if (!config.gateway.worker) {
-    throw new ConfigError(
-      `Invalid configuration: GATEWAY_WORKER_USERNAME and GATEWAY_WORKER_PASSWORD must be set on stage ` +
-        `\`${config.stage}\` (only the local stage has a default worker credential)`,
-    );
-  }
   const deps: Omit<GatewayDeps, 'log'> = {
     index: config.opensearch.index,
     anonymousRead: config.gateway.anonymousRead,
-    checkWorker: configuredWorkerCredential(config.gateway.worker),
+    checkWorker: anyWorkerCredential(
+      workerKeyCredential(keyVerifierFromConfig(new OpenSearchKeyStore())),
+      configuredWorkerCredential(config.gateway.worker),
+    ),
     forward: storeForwarder({
       maxResponseBytes: LAMBDA_PAYLOAD_LIMIT_BYTES - ENVELOPE_BYTES,
       ...(options.opensearchUrl ? { client: createStoreClient(options.opensearchUrl) } : {}),

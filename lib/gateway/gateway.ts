@@ -200,8 +200,21 @@ export async function handleGatewayRequest(
   if (credentials.kind === 'bad') {
     return refused(401, 'security_exception', 'Only HTTP basic authentication is accepted', challenge);
   }
-  const worker =
-    credentials.kind === 'basic' && (await deps.checkWorker(credentials.username, credentials.password));
+  let worker = false;
+  try {
+    worker =
+      credentials.kind === 'basic' && (await deps.checkWorker(credentials.username, credentials.password));
+  } catch (error) {
+    // The key store is OpenSearch: when it cannot answer, neither could the request; never "wrong password".
+    if (!(error instanceof StoreUnavailableError)) throw error;
+    fields.cause = error.message;
+    return refused(
+      503,
+      'opensearch_unavailable_exception',
+      'The DANE storage (OpenSearch) is unavailable; try again later',
+      { 'retry-after': '5' },
+    );
+  }
   if (credentials.kind === 'basic' && !worker) {
     return refused(401, 'security_exception', 'Wrong worker user name or password', challenge);
   }

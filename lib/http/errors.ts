@@ -6,6 +6,22 @@ import { logger } from '../log.ts';
  * them with the request id.
  */
 
+/** A request body over HTTP_MAX_BODY_BYTES: refused before it is parsed. */
+export class PayloadTooLargeError extends Error {
+  override name = 'PayloadTooLargeError';
+}
+
+/** A state-changing GET alias while HTTP_GET_ALIASES=false. */
+export class MethodNotAllowedError extends Error {
+  override name = 'MethodNotAllowedError';
+  constructor(
+    message: string,
+    readonly allow: string,
+  ) {
+    super(message);
+  }
+}
+
 export interface ErrorResponse {
   statusCode: number;
   body: { message: string; [key: string]: unknown };
@@ -18,6 +34,10 @@ export function errorToResponse(error: unknown, requestId: string): ErrorRespons
       statusCode: 400,
       body: { message: error.message, ...(error.issues.length > 0 ? { errors: error.issues } : {}) },
     };
+  }
+  if (error instanceof PayloadTooLargeError) return { statusCode: 413, body: { message: error.message } };
+  if (error instanceof MethodNotAllowedError) {
+    return { statusCode: 405, body: { message: error.message }, headers: { allow: error.allow } };
   }
   if (error instanceof NotFoundError) return { statusCode: 404, body: { message: error.message } };
   if (error instanceof ConflictError) return { statusCode: 409, body: { message: error.message } };

@@ -2,10 +2,13 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { normaliseRouteKey, principalOf } from '../auth/authorizer.ts';
+import { getConfig } from '../config.ts';
 import { InvalidInputError } from '../errors.ts';
 import { lambdaHandler } from '../invocation.ts';
 import { logger } from '../log.ts';
-import { errorToResponse } from './errors.ts';
+import { errorToResponse, MethodNotAllowedError, PayloadTooLargeError } from './errors.ts';
+import type { RouteSpec } from './routes/types.ts';
 
 /**
  * The shared middy stack of every API function. Handlers receive a parsed `HttpRequest` and return a
@@ -48,6 +51,99 @@ type Result = APIGatewayProxyStructuredResultV2;
 
 interface Internal extends Record<string, unknown> {
   startedAt: number;
+  route: RouteSpec | undefined;
+}
+
+let routeTable: Map<string, RouteSpec> | undefined;
+
+/**
+ * The registry entry of the event's route key (undefined for events that name none, as in-process tests send).
+ * Imported on first use: the route modules import this one (through paging), and a static import would make the
+ * order in which a function's modules load decide whether the registry is initialised yet.
+ */
+async function routeOf(event: Event): Promise<RouteSpec | undefined> {
+  if (!routeTable) {
+    const { routes } = await import('./routes/index.ts');
+    routeTable = new Map(routes.map((route) => [`${route.method.toUpperCase()} ${route.path}`, route]));
+  }
+  return event.routeKey ? routeTable.get(normaliseRouteKey(event.routeKey)) : undefined;
+}
+
+/** Bytes of the body as sent (base64 is decoded length), without decoding it. */
+function bodyBytes(event: Event): number {
+  const body: unknown = event.body;
+  if (typeof body !== 'string') return body == null ? 0 : Buffer.byteLength(JSON.stringify(body));
+  return event.isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body);
+}
+
+/**
+ * Before anything reads the body: refuses a body over HTTP_MAX_BODY_BYTES (413) and, when HTTP_GET_ALIASES=false,
+ * the GET aliases that change state (405, naming the form to use).
+ */
+const routeGuard = (): MiddlewareObj<Event, Result, Error, Context, Internal> => ({
+  name: 'dane-route-guard',
+  before: async (request) => {
+    const { http } = getConfig();
+    const route = await routeOf(request.event);
+    request.internal.route = route;
+    const size = bodyBytes(request.event);
+    if (size > http.maxBodyBytes) {
+      throw new PayloadTooLargeError(
+        `Request body of ${size} bytes is over the limit of ${http.maxBodyBytes} bytes (HTTP_MAX_BODY_BYTES)`,
+      );
+    }
+    if (route?.stateChangingGet && !http.getAliases) {
+      const form = route.stateChangingGet;
+      throw new MethodNotAllowedError(
+        `GET ${route.path} changes state and is switched off on this deployment (HTTP_GET_ALIASES=false); use ${form}`,
+        form.split(' ')[0] ?? 'POST',
+      );
+    }
+  },
+});
+
+const MAX_AUDIT_IDS = 100;
+
+/** The ids a mutation names: its path parameters, its `docs` query, the ids its answer carries. */
+function idsTouched(event: Event, response: Result | undefined): Record<string, unknown> {
+  const ids: Record<string, unknown> = { ...(event.pathParameters ?? {}) };
+  const query = new URLSearchParams(event.rawQueryString ?? '');
+  const docs = ['docs', 'docs[]', 'doc', 'doc[]'].flatMap((name) => query.getAll(name));
+  if (docs.length > 0) ids.docs = docs.slice(0, MAX_AUDIT_IDS);
+  let body: unknown;
+  try {
+    body = response?.body ? JSON.parse(response.body) : undefined;
+  } catch {
+    body = undefined;
+  }
+  const items = Array.isArray(body) ? body : body && typeof body === 'object' ? [body] : [];
+  // Documents and tasks answer with `_id`, API keys with `name` (never their `key`, nor any other field).
+  const answered = items.flatMap((item) => {
+    const { _id, name } = (item ?? {}) as { _id?: unknown; name?: unknown };
+    return typeof _id === 'string' ? [_id] : typeof name === 'string' ? [name] : [];
+  });
+  if (answered.length > 0) {
+    ids.answered = answered.slice(0, MAX_AUDIT_IDS);
+    if (answered.length > MAX_AUDIT_IDS) ids.answeredTotal = answered.length;
+  }
+  return ids;
+}
+
+/**
+ * One `audit` line per request to a route that changes state: who (the authorizer's principal; offline a client
+ * can forge it with sls-offline-authorizer-override, on AWS only the authorizer writes it), which route, the ids
+ * touched, the outcome. Never a credential or a body.
+ */
+function audit(request: { event: Event; internal: Internal }, status: number, response?: Result): void {
+  const route = request.internal.route;
+  if (!route || (route.method === 'get' && !route.stateChangingGet)) return;
+  logger.info('audit', {
+    principal: principalOf(request.event as never)?.name ?? 'unknown',
+    route: `${route.method.toUpperCase()} ${route.path}`,
+    ids: idsTouched(request.event, response),
+    status,
+    outcome: status < 400 ? 'done' : status < 500 ? 'refused' : 'failed',
+  });
 }
 
 /** The raw body of each event being handled, kept by the body middleware for the handler. */
@@ -131,6 +227,7 @@ const accessLog = (): MiddlewareObj<Event, Result, Error, Context, Internal> => 
     request.internal.startedAt = Date.now();
   },
   after: (request) => {
+    audit(request, request.response?.statusCode ?? 200, request.response ?? undefined);
     logger.info('request', {
       method: request.event.requestContext?.http?.method,
       path: request.event.rawPath,
@@ -140,6 +237,7 @@ const accessLog = (): MiddlewareObj<Event, Result, Error, Context, Internal> => 
   },
   onError: (request) => {
     const response = errorToResponse(request.error, request.context.awsRequestId);
+    audit(request, response.statusCode);
     logger.info('request', {
       method: request.event.requestContext?.http?.method,
       path: request.event.rawPath,
@@ -177,6 +275,7 @@ export function httpHandler(fn: (request: HttpRequest) => Promise<HttpResponse> 
   const stack = middy<Event, Result, Error, Context, Internal>()
     .use(httpHeaderNormalizer())
     .use(accessLog())
+    .use(routeGuard())
     .use(jsonBody())
     .handler(async (event, context) => toResult(await fn(requestFrom(event, context))));
   return lambdaHandler<Event, Result>((event, context) => stack(event, context));

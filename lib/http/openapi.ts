@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { publicRoutes, routeScopes } from '../auth/route-scopes.ts';
 import { routes as allRoutes } from './routes/index.ts';
 import type { ResponseSpec, RouteSpec } from './routes/types.ts';
 
@@ -85,22 +84,12 @@ function response(spec: ResponseSpec, collector: SchemaCollector): Json {
   };
 }
 
-/**
- * Every route but the public ones takes the bearer scheme (an API key or an OIDC token); the scope it needs is
- * named in the operation, so a user trying a route in Swagger UI knows which key to authorize with.
- */
-function security(route: RouteSpec): Json {
-  const key = `${route.method.toUpperCase()} ${route.path}`;
-  if (publicRoutes.includes(key)) return { security: [] };
-  const scope = routeScopes[key];
-  return scope ? { 'x-dane-scope': scope } : {};
-}
-
-const securitySchemes = {
-  apiKey: {
-    type: 'http',
-    scheme: 'bearer',
-    description: 'A DANE API key (`dane_<name>_<secret>`) or, when OIDC is configured, an access token',
+/** API Gateway's own answers in front of a protected route (README, "401 and 403"). */
+const authResponses: Record<number, ResponseSpec> = {
+  401: { description: 'No Authorization header (answered by API Gateway; the function is not invoked)' },
+  403: {
+    description:
+      'A credential that is malformed, unknown, revoked, or without the scope of the route (answered by API Gateway)',
   },
 };
 
@@ -130,7 +119,11 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[] = allRoutes, i
       ...(route.description ? { description: route.description } : {}),
       tags: route.tags,
       ...(route.deprecated ? { deprecated: true } : {}),
-      ...security(route),
+      // An empty requirement list opens the operation; otherwise either scheme carries the key. OpenAPI 3.1 lets
+      // the scopes of a non-OAuth scheme be named, so each operation says which scope it needs.
+      security:
+        route.scope === 'public' ? [] : [{ bearerApiKey: [route.scope] }, { basicApiKey: [route.scope] }],
+      ...(route.scope === 'public' ? {} : { 'x-dane-scope': route.scope }),
     };
     const params = parameters(route, collector);
     if (params.length > 0) operation.parameters = params;
@@ -141,7 +134,9 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[] = allRoutes, i
       };
     }
     operation.responses = Object.fromEntries(
-      Object.entries(route.responses).map(([status, spec]) => [status, response(spec, collector)]),
+      Object.entries({ ...(route.scope === 'public' ? {} : authResponses), ...route.responses }).map(
+        ([status, spec]) => [status, response(spec, collector)],
+      ),
     );
     paths[route.path] ??= {};
     const item = paths[route.path] as Record<string, Json>;
@@ -153,9 +148,24 @@ export function buildOpenApiDocument(routes: readonly RouteSpec[] = allRoutes, i
     openapi: '3.1.0',
     info,
     servers: [{ url: '/' }],
-    security: [{ apiKey: [] }],
     paths,
-    components: { schemas: collector.components, securitySchemes },
+    components: {
+      schemas: collector.components,
+      securitySchemes: {
+        bearerApiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'A DANE API key (`dane_<name>_<secret>`) or, where configured, an OIDC access token. Each operation ' +
+            'names the scope it needs (x-dane-scope); admin implies write implies read.',
+        },
+        basicApiKey: {
+          type: 'http',
+          scheme: 'basic',
+          description: 'The same API key as HTTP Basic: user = the key name, password = the whole key.',
+        },
+      },
+    },
   };
 }
 

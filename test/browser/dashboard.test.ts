@@ -45,8 +45,10 @@ const otherCreator = `CO-${randomUUID().slice(0, 8)}`;
 let seeded: SeededTask[] = [];
 let resetSet: SeededTask[] = [];
 
-async function openPage(width = 1280, height = 900): Promise<Page> {
+/** A page whose session holds `key` (default: the run's admin key), as if typed into the page's key prompt. */
+async function openPage(width = 1280, height = 900, key = offline.keys.admin.key): Promise<Page> {
   const context = await browser.newContext({ viewport: { width, height } });
+  await context.addInitScript(`sessionStorage.setItem('dane.apiKey', ${JSON.stringify(key)})`);
   const origin = new URL(offline.baseUrl).origin;
   await context.route('**/*', (route) => {
     const url = route.request().url();
@@ -66,7 +68,10 @@ const shot = (page: Page, name: string) =>
   page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
 
 async function api<T>(path: string, init?: RequestInit): Promise<T> {
-  const response = await fetch(`${offline.baseUrl}${path}`, init);
+  const response = await fetch(`${offline.baseUrl}${path}`, {
+    ...init,
+    headers: { ...init?.headers, authorization: `Bearer ${offline.keys.admin.key}` },
+  });
   expect(response.status, path).toBe(200);
   return (await response.json()) as T;
 }
@@ -164,6 +169,17 @@ describe('the dashboard in a browser', () => {
     await page.goto(`${offline.baseUrl}/DANE/manage#/task/${failed.id}`);
     await page.locator('[data-field="state"]', { hasText: '422' }).waitFor();
     await shot(page, 'task');
+    await page.context().close();
+  });
+
+  it('failed tasks: a read key sees the tasks and no action buttons', async () => {
+    const reader = await offline.createKey('reader', ['read']);
+    const page = await openPage(1280, 900, reader.key);
+    await page.goto(`${offline.baseUrl}/DANE/manage#/failed?key=${keyA}`);
+    await page.locator(`#tasks-table tr[data-task]`).first().waitFor();
+    expect(await page.locator('#tasks-table button[data-action]').count()).toBe(0);
+    expect(await page.locator('button', { hasText: /retry|reset|delete/i }).count()).toBe(0);
+    await shot(page, 'failed-tasks-read-key');
     await page.context().close();
   });
 

@@ -1,14 +1,16 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OpenSearchKeyStore } from '../../lib/auth/opensearch-key-store.ts';
 import { getConfig } from '../../lib/config.ts';
 import { documentId, taskId } from '../../lib/model/ids.ts';
-import { type Offline, startOffline } from '../support/offline.ts';
+import { secretParts } from '../support/log-capture.ts';
+import { type Offline, startOffline, type TestKey, workerCredential } from '../support/offline.ts';
 import {
   ensurePythonVenv,
   type PythonWorker,
@@ -45,6 +47,10 @@ const items = Array.from({ length: 10 }, (_, i) => ({
   url: `http://example.org/${run}/item ${i}.mp4`,
 }));
 const workdir = mkdtempSync(join(tmpdir(), 'dane-workflows-'));
+// dane-workflows sends no credentials of its own: its `requests` session takes Basic auth from ~/.netrc, as a
+// user's would. HOME points at a folder of this run, so the user's own ~/.netrc is neither read nor touched.
+const home = join(workdir, 'home');
+let clientKey: TestKey;
 
 let offline: Offline;
 let api: Api;
@@ -57,10 +63,19 @@ beforeAll(async () => {
     ensurePythonVenv(),
   ]);
   api = apiClient(offline);
+  // write: registering documents and assigning tasks (what the scheduler does), and reading them back.
+  clientKey = await offline.createKey('workflows', ['write']);
+  mkdirSync(home);
+  writeFileSync(
+    join(home, '.netrc'),
+    `machine ${new URL(offline.baseUrl).hostname}\nlogin ${clientKey.name}\npassword ${clientKey.key}\n`,
+    { mode: 0o600 },
+  );
   // Worker queues bound to the leaf key and its dependency; ASR saves a result (dane-workflows fetches results).
   [asr, download] = await Promise.all([
     startPythonWorker({
       gatewayUrl: offline.gatewayUrl,
+      credential: workerCredential(offline),
       key: 'ASR',
       queue: `ASR_${run}`,
       dependsOn: ['DOWNLOAD'],
@@ -69,6 +84,7 @@ beforeAll(async () => {
     }),
     startPythonWorker({
       gatewayUrl: offline.gatewayUrl,
+      credential: workerCredential(offline),
       key: 'DOWNLOAD',
       queue: `DOWNLOAD_${run}`,
       env: amqpEnv,
@@ -117,7 +133,10 @@ function runWorkflow(name: string): Promise<{ summary: Summary; stderr: string }
     ['--workdir', join(workdir, name)],
   ].flat();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(python, args, { cwd: workdir, env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+    const child = spawn(python, args, {
+      cwd: workdir,
+      env: { ...process.env, HOME: home, PYTHONUNBUFFERED: '1' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -181,6 +200,17 @@ describe('dane-workflows 0.2.3 with real dane workers, through serverless-offlin
     );
     // dane-workflows logged no exception on the way (it logs and carries on where it can).
     expect(stderr).not.toMatch(/Traceback/);
+    // It called the API with the key from ~/.netrc (the only place it could take it from), which was recorded
+    // as used; neither that key nor the workers' appears in any log line of the run.
+    expect(
+      (await new OpenSearchKeyStore(offline.keyIndex, 0).get(clientKey.name))?.lastUsedAt,
+    ).not.toBeNull();
+    for (const key of [clientKey, offline.keys.worker, offline.keys.admin]) {
+      for (const secret of secretParts(key.key)) {
+        expect(offline.output()).not.toContain(secret);
+        expect(stderr).not.toContain(secret);
+      }
+    }
   }, 180_000);
 
   it('runs again over the same items: documents and tasks exist already, and the batch finishes too', async () => {

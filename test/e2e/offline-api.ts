@@ -10,11 +10,19 @@ export interface ApiResponse<T = unknown> {
 
 export type Api = <T = unknown>(method: string, path: string, body?: unknown) => Promise<ApiResponse<T>>;
 
-export function apiClient(offline: Offline, timeoutMs = 120_000): Api {
+/** Calls as the run's admin key unless `authorization` says otherwise (`null`: no Authorization header). */
+export function apiClient(
+  offline: Offline,
+  timeoutMs = 120_000,
+  authorization: string | null = offline.keys.admin.authorization,
+): Api {
   return async <T>(method: string, path: string, body?: unknown) => {
     const response = await fetch(`${offline.baseUrl}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(authorization === null ? {} : { authorization }),
+      },
       body: body === undefined ? null : JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });

@@ -37,7 +37,7 @@ describe('serverless offline (npm start)', () => {
       for (const path of ['/DANE/task', '/DANE/document']) {
         const response = await fetch(`${offline.baseUrl}${path}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization: offline.keys.admin.authorization },
           body: raw,
         });
         const body = (await response.json()) as { message: string };

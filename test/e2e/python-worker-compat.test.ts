@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getConfig } from '../../lib/config.ts';
 import { documentId, taskId } from '../../lib/model/ids.ts';
 import { attemptOf } from '../support/amqp.ts';
-import { type Offline, startOffline } from '../support/offline.ts';
+import { type Offline, startOffline, workerCredential } from '../support/offline.ts';
 import {
   ensurePythonVenv,
   type PythonWorker,
@@ -107,7 +107,12 @@ const receivedTask = (worker: PythonWorker, id: string) =>
 describe('real Python workers (dane 0.4.3) through the HTTP API of serverless-offline', () => {
   it('runs an assigned task: the worker receives it, saves a result, replies 200, and the API serves it', async () => {
     const KEY = `ECHO_${RUN}`;
-    const worker = await startPythonWorker({ key: KEY, saveResult: true, gatewayUrl: offline.gatewayUrl });
+    const worker = await startPythonWorker({
+      key: KEY,
+      saveResult: true,
+      gatewayUrl: offline.gatewayUrl,
+      credential: workerCredential(offline),
+    });
     expect(worker.bindingKeys).toEqual([`#.${KEY}`]);
     const docId = await registerDocument('echo');
     // Field types the shared test index already maps this way (args are dynamically mapped).
@@ -187,8 +192,17 @@ describe('real Python workers (dane 0.4.3) through the HTTP API of serverless-of
     const NEEDS = `NEEDSDL_${RUN}`;
     const DOWNLOAD = `DOWNLOAD_${RUN}`;
     const [needs, download] = await Promise.all([
-      startPythonWorker({ key: NEEDS, dependsOn: [DOWNLOAD], gatewayUrl: offline.gatewayUrl }),
-      startPythonWorker({ key: DOWNLOAD, gatewayUrl: offline.gatewayUrl }),
+      startPythonWorker({
+        key: NEEDS,
+        dependsOn: [DOWNLOAD],
+        gatewayUrl: offline.gatewayUrl,
+        credential: workerCredential(offline),
+      }),
+      startPythonWorker({
+        key: DOWNLOAD,
+        gatewayUrl: offline.gatewayUrl,
+        credential: workerCredential(offline),
+      }),
     ]);
     const docId = await registerDocument('chain');
     const needsId = taskId(docId, NEEDS);
@@ -261,7 +275,12 @@ describe('real Python workers (dane 0.4.3) through the HTTP API of serverless-of
 
   it('accepts a double-encoded reply from a worker whose callback returns a JSON string', async () => {
     const KEY = `ASSTRING_${RUN}`;
-    const worker = await startPythonWorker({ key: KEY, replyAsString: true, gatewayUrl: offline.gatewayUrl });
+    const worker = await startPythonWorker({
+      key: KEY,
+      replyAsString: true,
+      gatewayUrl: offline.gatewayUrl,
+      credential: workerCredential(offline),
+    });
     const docId = await registerDocument('as-string');
     const id = taskId(docId, KEY);
 

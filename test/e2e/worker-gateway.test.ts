@@ -112,6 +112,26 @@ describe('worker gateway through serverless-offline, with the elasticsearch7 cli
     expect(await probe('delete_index', '', '')).toMatchObject({ status: 403 });
   });
 
+  it('accepts a worker-scoped key (user = key name, password = key) and refuses keys of any other scope', async () => {
+    const worker = offline.keys.worker;
+    expect(await probe('search', worker.name, worker.key)).toMatchObject({
+      ok: { relation: expect.any(String) },
+      warnings: [],
+    });
+    // An operator's admin key is no worker key; nor is a key under another key's name.
+    for (const [user, password] of [
+      [offline.keys.admin.name, offline.keys.admin.key],
+      [offline.keys.admin.name, worker.key],
+    ] as const) {
+      const response = await fetch(`${offline.gatewayUrl}/${index}/_count`, {
+        headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
+      });
+      expect(response.status).toBe(401);
+    }
+    for (const key of [worker, offline.keys.admin])
+      expect(offline.output()).not.toContain(key.key.slice(-64));
+  });
+
   it('refuses wrong credentials with 401 and a Basic challenge', async () => {
     // The client treats a 401 on its product check as "cannot verify" and goes on; its request then gets the 401.
     expect(await probe('search', 'elastic', 'wrong')).toMatchObject({

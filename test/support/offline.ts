@@ -3,6 +3,10 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createKey } from '../../lib/auth/keys.ts';
+import { OpenSearchKeyStore } from '../../lib/auth/opensearch-key-store.ts';
+import type { Scope } from '../../lib/auth/scopes.ts';
+import { LOCAL_DEVELOPMENT_PEPPER } from '../../lib/config.ts';
 
 /**
  * Runs the API the way `npm start` does: `serverless offline start` (serverless-offline 14, handlers bundled by
@@ -26,12 +30,29 @@ export interface OfflineOptions {
   onOutput?: (name: string, chunk: string) => void;
 }
 
+/** A key made for one run: its name and the whole key (the Bearer token, the Basic password). */
+export interface TestKey {
+  name: string;
+  key: string;
+  /** `Bearer <key>`: what the test API client sends. */
+  authorization: string;
+}
+
 export interface Offline {
   baseUrl: string;
   /** serverless-offline's Lambda invoke endpoint (for `@aws-sdk/client-lambda`'s `endpoint`). */
   lambdaEndpoint: string;
   /** The worker gateway (Elasticsearch-compatible endpoint for DANE workers), on a free port of its own. */
   gatewayUrl: string;
+  /**
+   * Keys made in the run's key index before the start (auth is on, as with `npm start`): `admin` for the test
+   * API client, `worker` for the Python workers' gateway credential.
+   */
+  keys: { admin: TestKey; worker: TestKey };
+  /** The run's API key index (AUTH_KEYS_INDEX of the server). */
+  keyIndex: string;
+  /** Makes one more key in the run's key index (e.g. one without a route's scope). */
+  createKey(prefix: string, scopes: Scope[]): Promise<TestKey>;
   /** Combined stdout/stderr of the processes so far (for failure messages). */
   output(): string;
   stop(): Promise<void>;
@@ -88,6 +109,12 @@ async function freePorts(count: number): Promise<number> {
   throw new Error(`No ${count} free consecutive ports found for serverless-offline`);
 }
 
+/** The run's worker key as the Python workers present it to the gateway: user = key name, password = key. */
+export const workerCredential = (offline: Offline) => ({
+  username: offline.keys.worker.name,
+  password: offline.keys.worker.key,
+});
+
 export async function startOffline(options: OfflineOptions = {}): Promise<Offline> {
   const port = options.port ?? (await freePorts(2));
   const lambdaPort = port + 1;
@@ -95,9 +122,11 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
   const lambdaEndpoint = `http://127.0.0.1:${lambdaPort}`;
   const gatewayPort = await freePorts(1);
   const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  const index = process.env.DANE_INDEX ?? 'dane-test-index';
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    DANE_INDEX: process.env.DANE_INDEX ?? 'dane-test-index',
+    DANE_INDEX: index,
+    AUTH_KEYS_INDEX: process.env.AUTH_KEYS_INDEX ?? `${index}-auth-keys`,
     // The AWS SDK refuses to sign without credentials, even against serverless-offline.
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
@@ -105,6 +134,19 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
     LAMBDA_ENDPOINT: lambdaEndpoint,
     GATEWAY_PORT: String(gatewayPort),
     ...options.env,
+  };
+
+  // Names are never reused, so every run makes its own; the run's server and this process share index and pepper.
+  const store = new OpenSearchKeyStore(env.AUTH_KEYS_INDEX, 0);
+  const pepper = env.AUTH_KEY_PEPPER || LOCAL_DEVELOPMENT_PEPPER;
+  const run = Math.random().toString(36).slice(2, 10);
+  const makeKey = async (prefix: string, scopes: Scope[]): Promise<TestKey> => {
+    const { info, key } = await createKey(store, pepper, { name: `${prefix}-${run}`, scopes });
+    return { name: info.name, key, authorization: `Bearer ${key}` };
+  };
+  const keys = {
+    admin: await makeKey('e2e-admin', ['admin']),
+    worker: await makeKey('e2e-worker', ['worker']),
   };
 
   let output = '';
@@ -189,5 +231,14 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
     throw new Error(`serverless offline: ${(error as Error).message}. Output:\n${output.slice(-6000)}`);
   }
 
-  return { baseUrl, lambdaEndpoint, gatewayUrl, output: () => output, stop };
+  return {
+    baseUrl,
+    lambdaEndpoint,
+    gatewayUrl,
+    keys,
+    keyIndex: store.index,
+    createKey: makeKey,
+    output: () => output,
+    stop,
+  };
 }

@@ -22,6 +22,11 @@ export interface PythonWorkerOptions {
    * test/support/gateway.ts one), with the configured worker credential.
    */
   gatewayUrl: string;
+  /**
+   * The basic-auth credential the worker sends to the gateway (`ELASTICSEARCH.USER`/`PASSWORD`): a worker key
+   * (`{ username: key name, password: key }`, e.g. from `Offline.keys.worker`); default: the configured one.
+   */
+  credential?: { username: string; password: string };
   /** Task key; the worker binds `#.<KEY>` (upper-cased). */
   key: string;
   /** Worker queue; defaults to the key, as the original's convention (and the /workers view) expects. */
@@ -166,7 +171,7 @@ export async function startPythonWorker(options: PythonWorkerOptions): Promise<P
     stdio: ['pipe', 'pipe', 'pipe'],
     env: {
       ...process.env,
-      DANE_ES_URL: esUrl(options.gatewayUrl, config.gateway.worker),
+      DANE_ES_URL: esUrl(options.gatewayUrl, options.credential ?? config.gateway.worker),
       DANE_ES_INDEX: options.index ?? config.opensearch.index,
       DANE_AMQP_URL: config.amqp.url,
       DANE_EXCHANGE: config.amqp.exchange,

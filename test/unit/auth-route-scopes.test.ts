@@ -13,6 +13,18 @@ describe('route scopes', () => {
     expect(Object.keys(routeScopes).filter((key) => publicRoutes.includes(key))).toEqual([]);
   });
 
+  it('leave open only the liveness, readiness and API description routes, and the static pages', () => {
+    // The dashboard and the API reference pages hold no data; they ask for a key and send it with their API calls.
+    expect([...publicRoutes].sort()).toEqual([
+      'GET /DANE/assets/{file}',
+      'GET /DANE/docs',
+      'GET /DANE/manage',
+      'GET /DANE/openapi.json',
+      'GET /health',
+      'GET /ready',
+    ]);
+  });
+
   it('are written in the normalised form the authorizer looks up', () => {
     for (const key of Object.keys(routeScopes)) expect(normaliseRouteKey(key)).toBe(key);
   });

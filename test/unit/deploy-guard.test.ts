@@ -19,7 +19,14 @@ const defaults: Record<string, string> = {
   brokerConsumerTimeoutMs: '25200000',
 };
 const service = (environment: Record<string, unknown> = {}, resources: unknown = {}) => ({
-  provider: { environment: { TASK_LEASE_MS: '21600000', ...environment } },
+  provider: {
+    environment: {
+      TASK_LEASE_MS: '21600000',
+      AUTH_MODE: 'keys',
+      AUTH_KEY_PEPPER_SECRET: 'dane/prod/auth-key-pepper',
+      ...environment,
+    },
+  },
   resources,
 });
 const problems = (params: Record<string, string>, svc = service()) =>
@@ -28,6 +35,15 @@ const problems = (params: Record<string, string>, svc = service()) =>
 describe('deployment guard rails', () => {
   it('accepts the defaults of a deployed stage', () => {
     expect(problems({})).toEqual([]);
+  });
+
+  it('refuses an open API, a missing pepper parameter and a pepper in plain text', () => {
+    expect(
+      problems(
+        {},
+        service({ AUTH_MODE: 'none', AUTH_KEY_PEPPER_SECRET: '', AUTH_KEY_PEPPER: 'x'.repeat(40) }),
+      ).map((p) => p.split(':')[0]),
+    ).toEqual(['AUTH_MODE', 'authKeyPepperSecret', 'AUTH_KEY_PEPPER']);
   });
 
   it('refuses the local stage modes on a deployed stage', () => {
@@ -136,8 +152,6 @@ describe('serverless package of a deployed stage', () => {
     expect(run.stdout + run.stderr).toContain(
       "searchEndpoint: your OpenSearch domain's endpoint (https://...) (not set)",
     );
-    expect(run.stdout + run.stderr).toContain(
-      'GATEWAY_WORKER_PASSWORD: the credential DANE workers send to the worker gateway (not set)',
-    );
+    expect(run.stdout + run.stderr).not.toContain('AUTH_MODE');
   }, 60_000);
 });

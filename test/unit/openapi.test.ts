@@ -90,6 +90,7 @@ describe('the OpenAPI document', () => {
       method: 'get' as const,
       path,
       function: 'f',
+      scope: 'read' as const,
       operationId: path,
       summary: 's',
       tags: [],

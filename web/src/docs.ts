@@ -20,6 +20,6 @@ const ui = SwaggerUIBundle({
   presets: [SwaggerUIBundle.presets.apis],
   onComplete: () => {
     const key = sessionStorage.getItem('dane.apiKey');
-    if (key) ui.preauthorizeApiKey?.('apiKey', key);
+    if (key) ui.preauthorizeApiKey?.('bearerApiKey', key);
   },
 });

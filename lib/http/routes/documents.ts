@@ -101,6 +101,7 @@ const documentNotFound = errorResponse('No document with that id');
 export const documentCreate = defineRoute({
   method: 'post',
   path: '/DANE/document',
+  scope: 'write',
   function: 'documentCreate',
   operationId: 'createDocument',
   summary: 'Register one document',
@@ -120,6 +121,7 @@ export const documentCreate = defineRoute({
 export const documentGet = defineRoute({
   method: 'get',
   path: '/DANE/document/{doc_id}',
+  scope: 'read',
   function: 'documentGet',
   operationId: 'getDocument',
   summary: 'Get a document',
@@ -141,6 +143,7 @@ const deleteDocumentResponses = {
 export const documentDelete = defineRoute({
   method: 'delete',
   path: '/DANE/document/{doc_id}',
+  scope: 'write',
   function: 'documentDelete',
   operationId: 'deleteDocument',
   summary: 'Delete a document with its tasks and their results',
@@ -153,6 +156,10 @@ export const documentDelete = defineRoute({
 export const documentDeleteAlias = defineRoute({
   method: 'get',
   path: '/DANE/document/{doc_id}/delete',
+
+  scope: 'write',
+
+  stateChangingGet: 'DELETE /DANE/document/{doc_id}',
   function: 'documentDelete',
   operationId: 'deleteDocumentByGet',
   summary: 'Delete a document (0.2.2 route)',
@@ -166,6 +173,7 @@ export const documentDeleteAlias = defineRoute({
 export const documentTasks = defineRoute({
   method: 'get',
   path: '/DANE/document/{doc_id}/tasks',
+  scope: 'read',
   function: 'documentTasks',
   operationId: 'getTasksOfDocument',
   summary: 'All tasks of a document',
@@ -187,6 +195,7 @@ export const documentTasks = defineRoute({
 export const documentTasksDoubleSlash = defineRoute({
   method: 'get',
   path: '/DANE/document/{proxy+}',
+  scope: 'read',
   function: 'documentTasks',
   operationId: 'getTasksOfDocumentDoubleSlash',
   summary: 'GET /DANE/document//{doc_id}/tasks, as dane-workflows sends it',
@@ -199,6 +208,7 @@ export const documentTasksDoubleSlash = defineRoute({
 export const documentsCreate = defineRoute({
   method: 'post',
   path: '/DANE/documents',
+  scope: 'write',
   function: 'documentsCreate',
   operationId: 'createDocuments',
   summary: 'Register a batch of documents',
@@ -218,6 +228,7 @@ export const documentsCreate = defineRoute({
 export const documentsGet = defineRoute({
   method: 'get',
   path: '/DANE/documents',
+  scope: 'read',
   function: 'documentsGet',
   operationId: 'getDocuments',
   summary: 'Get several documents',
@@ -235,6 +246,7 @@ export const documentsGet = defineRoute({
 export const documentsDelete = defineRoute({
   method: 'delete',
   path: '/DANE/documents',
+  scope: 'admin',
   function: 'documentsDelete',
   operationId: 'deleteDocuments',
   summary: 'Delete several documents with their tasks and results',
@@ -251,6 +263,7 @@ export const documentsDelete = defineRoute({
 export const searchDocuments = defineRoute({
   method: 'get',
   path: '/DANE/search/document',
+  scope: 'read',
   function: 'searchDocuments',
   operationId: 'searchDocuments',
   summary: 'Search documents by target.id and creator.id patterns',
@@ -269,6 +282,7 @@ export const searchDocuments = defineRoute({
 export const searchAlias = defineRoute({
   method: 'get',
   path: '/DANE/search/{target_id}/{creator_id}',
+  scope: 'read',
   function: 'searchDocuments',
   operationId: 'searchDocumentsByPath',
   summary: 'Search documents (0.2.2 route)',
@@ -289,6 +303,7 @@ export const searchAlias = defineRoute({
 export const resultGet = defineRoute({
   method: 'get',
   path: '/DANE/result/{result_id}',
+  scope: 'read',
   function: 'resultGet',
   operationId: 'getResult',
   summary: 'Get a result',
@@ -304,6 +319,7 @@ export const resultGet = defineRoute({
 export const resultDelete = defineRoute({
   method: 'delete',
   path: '/DANE/result/{result_id}',
+  scope: 'write',
   function: 'resultDelete',
   operationId: 'deleteResult',
   summary: 'Delete a result',
@@ -319,6 +335,7 @@ export const resultDelete = defineRoute({
 export const creatorDocs = defineRoute({
   method: 'get',
   path: '/DANE/creator/{creator_id}/docs',
+  scope: 'read',
   function: 'creatorDocs',
   operationId: 'getDocumentsOfCreator',
   summary: 'All documents of a creator, a page at a time',

@@ -1,4 +1,5 @@
 import { documentRoutes } from './documents.ts';
+import { keyRoutes } from './keys.ts';
 import { manageRoutes } from './manage.ts';
 import { opsRoutes } from './ops.ts';
 import { taskRoutes } from './tasks.ts';
@@ -14,5 +15,6 @@ export const routes: readonly RouteSpec[] = [
   ...documentRoutes,
   ...taskRoutes,
   ...workerRoutes,
+  ...keyRoutes,
   ...manageRoutes,
 ];

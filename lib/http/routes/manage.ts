@@ -45,6 +45,7 @@ export const TaskFilterQuerySchema = z.object({
 export const tasksFind = defineRoute({
   method: 'get',
   path: '/DANE/tasks',
+  scope: 'read',
   function: 'tasksFind',
   operationId: 'findTasks',
   summary: 'Tasks selected by key, state(s) and creator, in id order, a page at a time',
@@ -115,6 +116,7 @@ export const BulkResultSchema = z
 export const tasksBulk = defineRoute({
   method: 'post',
   path: '/DANE/tasks/{action}',
+  scope: 'admin',
   function: 'tasksBulk',
   operationId: 'bulkTaskAction',
   summary: 'retry, forceretry, reset or delete every task a filter (or a list of ids) selects',
@@ -136,6 +138,7 @@ export const tasksBulk = defineRoute({
 export const overview = defineRoute({
   method: 'get',
   path: '/DANE/overview',
+  scope: 'read',
   function: 'overview',
   operationId: 'overview',
   summary: 'Tasks per key × state, with the worker queue of every key',
@@ -149,6 +152,7 @@ export const overview = defineRoute({
 export const overviewCreators = defineRoute({
   method: 'get',
   path: '/DANE/overview/creators',
+  scope: 'read',
   function: 'overviewCreators',
   operationId: 'overviewOfCreators',
   summary: 'Tasks per creator × state (the 100 creators with most documents)',
@@ -173,6 +177,7 @@ export const MeSchema = z
 export const authMe = defineRoute({
   method: 'get',
   path: '/DANE/auth/me',
+  scope: 'read',
   function: 'authMe',
   operationId: 'whoAmI',
   summary: 'Who the credential sent belongs to, and its scopes',
@@ -185,6 +190,7 @@ const WebFileParamsSchema = z.object({ file: z.string().min(1).meta({ descriptio
 export const managePage = defineRoute({
   method: 'get',
   path: '/DANE/manage',
+  scope: 'public',
   function: 'web',
   operationId: 'dashboard',
   summary: "The operator's dashboard (HTML)",
@@ -195,6 +201,7 @@ export const managePage = defineRoute({
 export const docsPage = defineRoute({
   method: 'get',
   path: '/DANE/docs',
+  scope: 'public',
   function: 'web',
   operationId: 'apiReference',
   summary: 'This API reference, as Swagger UI (HTML)',
@@ -205,6 +212,7 @@ export const docsPage = defineRoute({
 export const webAsset = defineRoute({
   method: 'get',
   path: '/DANE/assets/{file}',
+  scope: 'public',
   function: 'web',
   operationId: 'webAsset',
   summary: 'Scripts and styles of the dashboard and the API reference',

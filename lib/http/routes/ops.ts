@@ -7,6 +7,7 @@ import { defineRoute } from './types.ts';
 export const health = defineRoute({
   method: 'get',
   path: '/health',
+  scope: 'public',
   function: 'health',
   operationId: 'health',
   summary: 'Liveness; touches no dependency',
@@ -17,6 +18,7 @@ export const health = defineRoute({
 export const ready = defineRoute({
   method: 'get',
   path: '/ready',
+  scope: 'public',
   function: 'ready',
   operationId: 'ready',
   summary: 'Readiness: OpenSearch answers a ping and the AMQP connection a round trip',
@@ -30,6 +32,7 @@ export const ready = defineRoute({
 export const openapi = defineRoute({
   method: 'get',
   path: '/DANE/openapi.json',
+  scope: 'public',
   function: 'openapi',
   operationId: 'openapi',
   summary: 'This OpenAPI document',

@@ -26,6 +26,7 @@ const taskNotFound = errorResponse('No task with that id');
 export const taskCreate = defineRoute({
   method: 'post',
   path: '/DANE/task',
+  scope: 'write',
   function: 'taskCreate',
   operationId: 'assignTask',
   summary: 'Assign a task to one document (201) or to many (200)',
@@ -49,6 +50,7 @@ export const taskCreate = defineRoute({
 export const taskList = defineRoute({
   method: 'get',
   path: '/DANE/task',
+  scope: 'read',
   function: 'taskList',
   operationId: 'listUnfinishedTasks',
   summary: 'Unfinished tasks (not 200, not 412), every one of them, a page at a time',
@@ -64,6 +66,7 @@ export const taskList = defineRoute({
 export const taskGet = defineRoute({
   method: 'get',
   path: '/DANE/task/{task_id}',
+  scope: 'read',
   function: 'taskGet',
   operationId: 'getTask',
   summary: 'One task',
@@ -81,6 +84,7 @@ const deleteResponses = {
 export const taskDelete = defineRoute({
   method: 'delete',
   path: '/DANE/task/{task_id}',
+  scope: 'write',
   function: 'taskDelete',
   operationId: 'deleteTask',
   summary: 'Delete a task and its results',
@@ -93,6 +97,10 @@ export const taskDelete = defineRoute({
 export const taskDeleteAlias = defineRoute({
   method: 'get',
   path: '/DANE/task/{task_id}/delete',
+
+  scope: 'write',
+
+  stateChangingGet: 'DELETE /DANE/task/{task_id}',
   function: 'taskDelete',
   operationId: 'deleteTaskLegacy',
   summary: 'Delete a task (0.2.2 alias of DELETE /DANE/task/{task_id})',
@@ -105,6 +113,7 @@ export const taskDeleteAlias = defineRoute({
 export const taskDocument = defineRoute({
   method: 'get',
   path: '/DANE/task/{task_id}/document',
+  scope: 'read',
   function: 'taskDocument',
   operationId: 'getDocumentOfTask',
   summary: 'The document a task belongs to',
@@ -120,6 +129,7 @@ export const taskDocument = defineRoute({
 export const taskResults = defineRoute({
   method: 'get',
   path: '/DANE/task/{task_id}/results',
+  scope: 'read',
   function: 'taskResults',
   operationId: 'listResultsOfTask',
   summary: 'The results of a task (new: the original had no way to list them)',
@@ -163,6 +173,7 @@ export const taskAction = defineRoute({
   ...actionSpec,
   method: 'post',
   path: '/DANE/task/{task_id}/{action}',
+  scope: 'write',
   operationId: 'taskAction',
 });
 
@@ -170,6 +181,10 @@ export const taskActionGet = defineRoute({
   ...actionSpec,
   method: 'get',
   path: '/DANE/task/{task_id}/{action}',
+
+  scope: 'write',
+
+  stateChangingGet: 'POST /DANE/task/{task_id}/{action}',
   operationId: 'taskActionLegacy',
   deprecated: true,
   description: 'GET form kept for existing clients; prefer POST (a GET should not change anything).',
@@ -178,6 +193,7 @@ export const taskActionGet = defineRoute({
 export const creatorTasks = defineRoute({
   method: 'get',
   path: '/DANE/creator/{creator_id}/{task_key}/tasks',
+  scope: 'read',
   function: 'creatorTasks',
   operationId: 'listTasksOfCreator',
   summary: "Tasks with one key on one creator's documents",
@@ -194,6 +210,7 @@ export const creatorTasks = defineRoute({
 export const creatorResults = defineRoute({
   method: 'get',
   path: '/DANE/creator/{creator_id}/{task_key}/results',
+  scope: 'read',
   function: 'creatorResults',
   operationId: 'listResultsOfCreator',
   summary: "Results of the tasks with one key on one creator's documents (empty payloads included)",

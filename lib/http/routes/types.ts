@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Scope } from '../../auth/scopes.ts';
 
 /**
  * One API route as both the handler and the OpenAPI document see it. Handlers parse their path and query with
@@ -23,6 +24,17 @@ export interface RouteSpec<
   path: string;
   /** The serverless.yml function key that serves it (several routes may share one function). */
   function: string;
+  /**
+   * The scope a caller needs (lib/auth/scopes.ts), or `public` for a route without the authorizer. Required, so
+   * that no route can be written without deciding who may call it: the authorizer's table, the authorizer lines
+   * of serverless.yml (held to this by a unit test) and the OpenAPI security of each operation come from here.
+   */
+  scope: Scope | 'public';
+  /**
+   * Set on a GET that changes state (a 0.2.2 alias): the route key of its POST or DELETE form, which needs the
+   * same scope. HTTP_GET_ALIASES=false answers such a GET with 405 naming that form.
+   */
+  stateChangingGet?: `${'POST' | 'DELETE'} /${string}`;
   operationId: string;
   summary: string;
   description?: string;

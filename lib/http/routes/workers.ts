@@ -22,6 +22,7 @@ const badRequest = errorResponse('A parameter is invalid; `message` names it');
 export const workersList = defineRoute({
   method: 'get',
   path: '/DANE/workers',
+  scope: 'read',
   function: 'workersList',
   operationId: 'listWorkers',
   summary: 'Worker queues with their consumers and backlog',
@@ -38,6 +39,7 @@ export const workersList = defineRoute({
 export const workersTasks = defineRoute({
   method: 'get',
   path: '/DANE/workers/{task_key}',
+  scope: 'read',
   function: 'workersTasks',
   operationId: 'listErroredTasks',
   summary: 'Errored tasks of a key (not 102, 200, 201 or 412), paged, with totals per state',
@@ -67,6 +69,7 @@ export const workersReset = defineRoute({
   ...resetSpec,
   method: 'post',
   path: '/DANE/workers/{task_key}/reset',
+  scope: 'admin',
   operationId: 'massReset',
   params: TaskKeyParamsSchema,
 });
@@ -74,6 +77,10 @@ export const workersResetGet = defineRoute({
   ...resetSpec,
   method: 'get',
   path: '/DANE/workers/{task_key}/reset',
+
+  scope: 'admin',
+
+  stateChangingGet: 'POST /DANE/workers/{task_key}/reset',
   operationId: 'massResetLegacy',
   params: TaskKeyParamsSchema,
   deprecated: true,
@@ -82,6 +89,7 @@ export const workersResetState = defineRoute({
   ...resetSpec,
   method: 'post',
   path: '/DANE/workers/{task_key}/reset/{state}',
+  scope: 'admin',
   operationId: 'massResetState',
   params: ResetStateParamsSchema,
 });
@@ -89,6 +97,10 @@ export const workersResetStateGet = defineRoute({
   ...resetSpec,
   method: 'get',
   path: '/DANE/workers/{task_key}/reset/{state}',
+
+  scope: 'admin',
+
+  stateChangingGet: 'POST /DANE/workers/{task_key}/reset/{state}',
   operationId: 'massResetStateLegacy',
   params: ResetStateParamsSchema,
   deprecated: true,
