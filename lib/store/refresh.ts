@@ -13,10 +13,18 @@ export type Refresh = boolean | 'wait_for';
 export const REFRESH = {
   /** POST /DANE/document: the answer carries the document and GET by id is real time; no search needs it now. */
   document: false,
-  /** POST /DANE/documents: assigning to them reads them by id (multi-get). */
-  documents: false,
-  /** New tasks (single, batch, or dependencies a reply names): claimed and published by id, not by search. */
+  /**
+   * POST /DANE/documents: one forced refresh per batch. Batch clients search what they registered (dane-workflows
+   * monitors its batch through the index right after), and once per bulk request it costs little.
+   */
+  documents: true,
+  /** New tasks, single or dependencies a reply names: claimed and published by id, not by search. */
   newTasks: false,
+  /**
+   * A batch assignment: one forced refresh per bulk request. dane-workflows queries the index for the tasks of
+   * its batch right after assigning them and gives up when it finds none (tried: it did, within the second).
+   */
+  batchTasks: true,
   /** Claims, publish outcomes, reply states: read back by id; the sweep's due-time search can lag a second. */
   taskUpdates: false,
   /**

@@ -8,6 +8,7 @@ import {
   type TaskSpec,
   toApiTask,
 } from '../model/task.ts';
+import { REFRESH } from '../store/refresh.ts';
 import type { NewTask, TaskHit } from '../store/tasks.ts';
 import { dispatchPublishing } from './dispatch.ts';
 import { newTask } from './lifecycle.ts';
@@ -79,7 +80,7 @@ export async function assignTasks(
       source: newTask(spec, documentId, now, policy),
     });
   }
-  const results = await store.createTasks(pending);
+  const results = await store.createTasks(pending, REFRESH.batchTasks);
   const created: TaskHit[] = [];
   pending.forEach((task, i) => {
     const result = results[i];
