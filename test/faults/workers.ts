@@ -65,12 +65,17 @@ export class WorkerPool {
     const socket = (worker.model as unknown as { connection: { stream: { destroy(): void } } }).connection
       .stream;
     socket.destroy();
+    // Closing a connection whose socket is gone never completes: stop() must not wait for this one.
+    worker.model = undefined;
+    worker.channel = undefined;
     return held;
   }
 
   async stop(): Promise<void> {
     for (const worker of this.workers) worker.stopped = true;
-    await Promise.all(this.workers.map((w) => w.model?.close().catch(() => undefined)));
+    // Bounded: a connection the broker dropped may never answer its close.
+    const closing = Promise.all(this.workers.map((w) => w.model?.close().catch(() => undefined)));
+    await Promise.race([closing, sleep(5_000)]);
   }
 
   private async connect(worker: Worker): Promise<void> {
