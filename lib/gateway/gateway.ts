@@ -200,13 +200,8 @@ export async function handleGatewayRequest(
   if (credentials.kind === 'bad') {
     return refused(401, 'security_exception', 'Only HTTP basic authentication is accepted', challenge);
   }
-  let worker = false;
-  try {
-    worker =
-      credentials.kind === 'basic' && (await deps.checkWorker(credentials.username, credentials.password));
-  } catch (error) {
-    // The key store is OpenSearch: when it cannot answer, neither could the request; never "wrong password".
-    if (!(error instanceof StoreUnavailableError)) throw error;
+  // The client's reason (refused, timed out) goes to the operator's log line; it names no credential.
+  const unavailable = (error: Error) => {
     fields.cause = error.message;
     return refused(
       503,
@@ -214,6 +209,15 @@ export async function handleGatewayRequest(
       'The DANE storage (OpenSearch) is unavailable; try again later',
       { 'retry-after': '5' },
     );
+  };
+  let worker = false;
+  try {
+    worker =
+      credentials.kind === 'basic' && (await deps.checkWorker(credentials.username, credentials.password));
+  } catch (error) {
+    // The key store is OpenSearch: when it cannot answer, neither could the request; never "wrong password".
+    if (!(error instanceof StoreUnavailableError)) throw error;
+    return unavailable(error);
   }
   if (credentials.kind === 'basic' && !worker) {
     return refused(401, 'security_exception', 'Wrong worker user name or password', challenge);
@@ -249,14 +253,7 @@ export async function handleGatewayRequest(
     return done(withProductHeader(upstream));
   } catch (error) {
     if (error instanceof StoreUnavailableError) {
-      // The client's reason (refused, timed out) for the operator; it names no credential.
-      fields.cause = error.message;
-      return refused(
-        503,
-        'opensearch_unavailable_exception',
-        'The DANE storage (OpenSearch) is unavailable; try again later',
-        { 'retry-after': '5' },
-      );
+      return unavailable(error);
     }
     if (error instanceof ResponseTooLargeError) {
       return done(tooLarge('The response', undefined, error.limit), 'response over the limit');

@@ -2,6 +2,7 @@ import type { Client } from '@opensearch-project/opensearch';
 import { getConfig } from '../config.ts';
 import { ensureIndex } from './bootstrap.ts';
 import { withStore } from './client.ts';
+import { searchAllShards } from './items.ts';
 import { type SortValues, searchPage } from './paging.ts';
 import { searchTasks, type TaskHit, type TaskPage, toTaskHit, type WriteOutcome } from './tasks.ts';
 
@@ -71,7 +72,7 @@ type Buckets<T = Record<string, never>> = {
 /** How many tasks match `filter`, per state: one aggregation, whatever their number. */
 export async function stateCountsMatching(filter: TaskFilter): Promise<Map<number, number>> {
   return store('count tasks', async (client) => {
-    const response = await client.search({
+    const response = await searchAllShards(client, {
       index: index(),
       body: {
         size: 0,
@@ -138,7 +139,7 @@ export async function keyCounts(options: {
   recentMinutes: number;
 }): Promise<Array<TaskCounts & { key: string }>> {
   return store('key counts', async (client) => {
-    const response = await client.search({
+    const response = await searchAllShards(client, {
       index: index(),
       body: {
         size: 0,
@@ -172,7 +173,7 @@ export async function creatorCounts(options: {
   recentMinutes: number;
 }): Promise<CreatorCounts> {
   return store('creator counts', async (client) => {
-    const response = await client.search({
+    const response = await searchAllShards(client, {
       index: index(),
       body: {
         size: 0,
