@@ -236,6 +236,47 @@ export async function tasksOfDocument(documentId: string): Promise<TaskHit[]> {
 }
 
 /**
+ * The tasks of many documents in one search (paged), grouped by document id; with `states`, only those in one of
+ * them. Search results lag writes by up to a refresh interval: callers change what they find only by conditional
+ * writes, so a stale hit loses its race instead of overwriting a newer state.
+ */
+export async function tasksOfDocuments(
+  documentIds: readonly string[],
+  states?: readonly number[],
+): Promise<Map<string, TaskHit[]>> {
+  const grouped = new Map<string, TaskHit[]>();
+  const ids = [...new Set(documentIds)];
+  if (ids.length === 0) return grouped;
+  return store('tasks of documents', async (client) => {
+    // The join field indexes a child's parent id as `role#<parent relation>`: one terms filter for all parents.
+    for (let i = 0; i < ids.length; i += TERMS_CHUNK) {
+      const filter: Record<string, unknown>[] = [
+        { terms: { 'role#document': ids.slice(i, i + TERMS_CHUNK) } },
+        { term: { role: 'task' } },
+      ];
+      if (states) filter.push({ terms: { 'task.state': [...states] } });
+      const pages = searchAll(client, {
+        index: index(),
+        query: { bool: { filter } },
+        sort: [{ _id: 'asc' }],
+        versions: true,
+      });
+      for await (const hits of pages) {
+        for (const hit of toTaskHits(hits)) {
+          const group = grouped.get(hit.documentId);
+          if (group) group.push(hit);
+          else grouped.set(hit.documentId, [hit]);
+        }
+      }
+    }
+    return grouped;
+  });
+}
+
+/** Below OpenSearch's default limit of 65,536 terms per terms query. */
+const TERMS_CHUNK = 10_000;
+
+/**
  * The tasks due for the sweep: `dane.due_at` passed, and tasks written by the original server (no bookkeeping)
  * in `legacyStates`, which its scheduler re-ran every 5 s. Earliest due first.
  */

@@ -13,7 +13,7 @@ import type { NewTask, TaskHit } from '../store/tasks.ts';
 import { dispatchPublishing } from './dispatch.ts';
 import { newTask } from './lifecycle.ts';
 import { defaultPorts, policyFromConfig, type TaskPorts } from './ports.ts';
-import { claimAndPublish } from './publish.ts';
+import { createAndPublish } from './publish.ts';
 
 export const alreadyAssignedMessage = (key: string, documentId: string) =>
   `Task \`${key}\` already assigned to document \`${documentId}\``;
@@ -34,7 +34,11 @@ export async function assignTask(
   if (!parents.has(documentId)) throw new NotFoundError(`No document with id \`${documentId}\` found`);
   const id = taskId(documentId, spec.key);
   const source = newTask(spec, documentId, now, policy);
-  const [created] = await store.createTasks([{ id, documentId, source }]);
+  const stored = new Map<string, StoredTask>();
+  // Created already claimed, then published: two writes around the publish (lib/tasks/publish.ts).
+  const {
+    created: [created],
+  } = await createAndPublish([{ id, documentId, source }], parents, now, ports, { stored });
   if (created?.status === 'conflict') throw new ConflictError(alreadyAssignedMessage(spec.key, documentId));
   if (created?.status !== 'ok') {
     const reason = created?.status === 'error' ? created.reason : 'unknown error';
@@ -49,10 +53,9 @@ export async function assignTask(
     if (reason.startsWith('[400]')) throw new InvalidInputError(`The task could not be stored: ${reason}`);
     throw new Error(`Creating task ${id} failed: ${reason}`);
   }
-  const hit: TaskHit = { id, documentId, seqNo: created.seqNo, primaryTerm: created.primaryTerm, source };
-  await claimAndPublish([hit], 'run', now, ports);
-  const current = await store.getTask(id);
-  return toApiTask(id, current?.source ?? source);
+  // The task as we last stored it; read again only if a worker's reply overtook our last write.
+  const current = stored.get(id) ?? (await store.getTask(id))?.source ?? source;
+  return toApiTask(id, current);
 }
 
 /**
@@ -80,7 +83,12 @@ export async function assignTasks(
       source: newTask(spec, documentId, now, policy),
     });
   }
-  const results = await store.createTasks(pending, REFRESH.batchTasks);
+  // Small batches are created claimed and published at once; larger ones are created as registered and published
+  // by the asynchronous publisher, so the answer does not wait for thousands of confirms.
+  const inline = pending.length <= getConfig().publishing.inlineLimit;
+  const results = inline
+    ? (await createAndPublish(pending, parents, now, ports, { refresh: REFRESH.batchTasks })).created
+    : await store.createTasks(pending, REFRESH.batchTasks);
   const created: TaskHit[] = [];
   pending.forEach((task, i) => {
     const result = results[i];
@@ -96,12 +104,7 @@ export async function assignTasks(
       failed.push({ document_id: task.documentId, error });
     }
   });
-
-  if (created.length <= getConfig().publishing.inlineLimit) {
-    await claimAndPublish(created, 'run', now, ports);
-  } else {
-    await dispatchPublishing(created.map((task) => task.id));
-  }
+  if (!inline) await dispatchPublishing(created.map((task) => task.id));
   // The tasks as registered (state 201), as the original answered; their progress is one GET away.
   return { success: created.map((task) => toApiTask(task.id, task.source)), failed };
 }

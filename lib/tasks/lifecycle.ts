@@ -61,6 +61,17 @@ export const NOT_ERRORED: readonly number[] = [
   TaskState.UNFINISHED_DEPENDENCY,
 ];
 /** A mass reset of queued tasks would publish them twice; of reset tasks, change nothing. */
+/**
+ * The only states in which a task reacts to what its siblings do (`dependency-succeeded`, `sibling-waiting`,
+ * `dependency-failed`): follow-ups look for siblings in these states alone, so a batch of replies costs the same
+ * however many finished siblings its documents have.
+ */
+export const REACTS_TO_SIBLINGS: readonly number[] = [
+  TaskState.CREATED,
+  TaskState.UNFINISHED_DEPENDENCY,
+  TaskState.DEPENDENCY_FAILED,
+];
+
 export const canMassReset = (state: number) => state !== TaskState.QUEUED && state !== TaskState.TASK_RESET;
 
 /**

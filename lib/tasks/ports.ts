@@ -12,7 +12,7 @@ import {
   getTasks,
   queuedTaskKeys,
   replaceTasksIfUnchanged,
-  tasksOfDocument,
+  tasksOfDocuments,
   updateTasksIfUnchanged,
   updateTasksInState,
 } from '../store/tasks.ts';
@@ -28,7 +28,7 @@ export interface TaskStorePort {
   createTasks: typeof createTasks;
   updateTasksIfUnchanged: typeof updateTasksIfUnchanged;
   replaceTasksIfUnchanged: typeof replaceTasksIfUnchanged;
-  tasksOfDocument: typeof tasksOfDocument;
+  tasksOfDocuments: typeof tasksOfDocuments;
   dueTasks: typeof dueTasks;
   updateTasksInState: typeof updateTasksInState;
   getDocuments: typeof getDocuments;
@@ -77,7 +77,7 @@ export function defaultPorts(): TaskPorts {
       createTasks,
       updateTasksIfUnchanged,
       replaceTasksIfUnchanged,
-      tasksOfDocument,
+      tasksOfDocuments,
       dueTasks,
       updateTasksInState,
       getDocuments,

@@ -3,8 +3,9 @@ import type { OutgoingMessage, PublishOutcome } from '../broker/publisher.ts';
 import { DependencyUnavailableError } from '../errors.ts';
 import { logger } from '../log.ts';
 import type { ApiDocument } from '../model/document.ts';
-import { TaskMessageSchema, taskMessage } from '../model/task.ts';
-import type { ConditionalUpdate, TaskHit } from '../store/tasks.ts';
+import { type StoredTask, TaskMessageSchema, taskMessage } from '../model/task.ts';
+import { REFRESH, type Refresh } from '../store/refresh.ts';
+import type { ConditionalUpdate, NewTask, TaskHit, WriteOutcome } from '../store/tasks.ts';
 import { applyChange, type ClaimRule, changeDoc, decide, type TaskEvent } from './lifecycle.ts';
 import { defaultPorts, type TaskPorts } from './ports.ts';
 
@@ -43,17 +44,25 @@ export function parseCorrelationId(value: string): Correlation {
 
 export const routingKeyOf = (document: ApiDocument, key: string) => `${document.target.type}.${key}`;
 
+export interface ClaimOptions {
+  /** The parent documents, when the caller has read them already (one multi-get less). */
+  documents?: ReadonlyMap<string, ApiDocument>;
+  /** Filled with each task's source as it was last stored, where every write of ours went through. */
+  stored?: Map<string, StoredTask>;
+}
+
 export async function claimAndPublish(
   hits: readonly TaskHit[],
   rule: ClaimRule,
   now: Date = new Date(),
   ports: TaskPorts = defaultPorts(),
+  options: ClaimOptions = {},
 ): Promise<Map<string, ClaimOutcome>> {
-  const { store, broker, policy } = ports;
+  const { store, policy } = ports;
   const outcomes = new Map<string, ClaimOutcome>();
   const claims: Array<{ hit: TaskHit; event: TaskEvent }> = [];
   for (const hit of hits) {
-    const event: TaskEvent = { type: 'claim', rule, claim: randomBytes(4).toString('hex') };
+    const event = claimEvent(rule);
     if (decide(hit.source, event, now, policy).ignore) outcomes.set(hit.id, 'not-eligible');
     else claims.push({ hit, event });
   }
@@ -61,19 +70,18 @@ export async function claimAndPublish(
 
   // No claim while the broker is unreachable: the tasks keep their state and due time; the caller (the sweep, or
   // the API answering with the task as registered) sees `broker-down`.
-  try {
-    await broker.connect();
-  } catch (error) {
-    if (!(error instanceof DependencyUnavailableError)) throw error;
+  if (!(await brokerReachable(ports))) {
     for (const { hit } of claims) outcomes.set(hit.id, 'broker-down');
     return outcomes;
   }
 
-  const parents = await store.getDocuments(claims.map(({ hit }) => hit.documentId));
+  const known = options.documents;
+  const missing = claims.map(({ hit }) => hit.documentId).filter((id) => !known?.has(id));
+  const parents = missing.length > 0 ? await store.getDocuments(missing) : new Map<string, ApiDocument>();
   const orphans: ConditionalUpdate[] = [];
-  const replacements: Array<{ hit: TaskHit; source: TaskHit['source']; message: OutgoingMessage }> = [];
+  const replacements: Claimed[] = [];
   for (const { hit, event } of claims) {
-    const document = parents.get(hit.documentId);
+    const document = known?.get(hit.documentId) ?? parents.get(hit.documentId);
     const decision = document
       ? decide(hit.source, event, now, policy)
       : decide(hit.source, { type: 'orphaned', documentId: hit.documentId }, now, policy);
@@ -83,40 +91,123 @@ export async function claimAndPublish(
       outcomes.set(hit.id, 'orphan');
       continue;
     }
-    const source = applyChange(hit.source, decision.change, now);
-    // The task as it was before the claim (state 201/205/412/...), as the original sent it.
-    const body = taskMessage(hit.id, hit.source, document);
-    const checked = TaskMessageSchema.safeParse(body);
-    if (!checked.success) {
-      // Our own data failing our own schema: a bug, never sent to a worker. Nothing is claimed, so the task
-      // keeps its state and due time, and every sweep logs it again until it is fixed.
-      logger.error('Task message invalid; not published', { taskId: hit.id, issues: checked.error.issues });
-      outcomes.set(hit.id, 'publish-failed');
-      continue;
-    }
-    const message: OutgoingMessage = {
-      routingKey: routingKeyOf(document, hit.source.task.key),
-      correlationId: correlationIdOf(hit.id, source.dane?.attempt ?? 0, source.dane?.claim ?? ''),
-      priority: hit.source.task.priority ?? 1,
-      body,
-    };
-    replacements.push({ hit, source, message });
+    const claimed = prepareClaim(hit, applyChange(hit.source, decision.change, now), document);
+    if (claimed) replacements.push(claimed);
+    else outcomes.set(hit.id, 'publish-failed');
   }
   await store.updateTasksIfUnchanged(orphans);
   const claimResults = await store.replaceTasksIfUnchanged(replacements);
 
-  const won: Array<{ hit: TaskHit; message: OutgoingMessage }> = [];
-  replacements.forEach(({ hit, source, message }, i) => {
+  const won: Claimed[] = [];
+  replacements.forEach((claimed, i) => {
     const result = claimResults[i];
     if (result?.status !== 'ok') {
-      outcomes.set(hit.id, 'lost-race');
-      if (result?.status === 'error') logger.warn('Claim failed', { taskId: hit.id, reason: result.reason });
+      outcomes.set(claimed.hit.id, 'lost-race');
+      if (result?.status === 'error')
+        logger.warn('Claim failed', { taskId: claimed.hit.id, reason: result.reason });
       return;
     }
-    won.push({ hit: { ...hit, source, seqNo: result.seqNo, primaryTerm: result.primaryTerm }, message });
+    won.push({ ...claimed, hit: { ...claimed.hit, seqNo: result.seqNo, primaryTerm: result.primaryTerm } });
   });
-  if (won.length === 0) return outcomes;
+  await publishClaimed(won, outcomes, now, ports, options.stored);
+  return outcomes;
+}
 
+/**
+ * Creates new tasks already claimed and publishes them: a task that did not exist cannot have been claimed by
+ * anyone else, so the create (`op_type=create`) is the claim, and a new task costs one write before its publish
+ * instead of two. Where a task cannot be claimed now (broker unreachable, its message invalid) it is created
+ * unclaimed, as registered, for the sweep. `created` answers the create of each task, in order.
+ */
+export async function createAndPublish(
+  tasks: readonly NewTask[],
+  documents: ReadonlyMap<string, ApiDocument>,
+  now: Date = new Date(),
+  ports: TaskPorts = defaultPorts(),
+  options: Pick<ClaimOptions, 'stored'> & { refresh?: Refresh } = {},
+): Promise<{ created: WriteOutcome[]; outcomes: Map<string, ClaimOutcome> }> {
+  const { store, policy } = ports;
+  const outcomes = new Map<string, ClaimOutcome>();
+  const reachable = tasks.length > 0 && (await brokerReachable(ports));
+  const writes = tasks.map((task) => {
+    const document = documents.get(task.documentId);
+    const decision = decide(task.source, claimEvent('run'), now, policy);
+    if (!reachable || !document || decision.ignore || !decision.change) return { task, claimed: undefined };
+    const hit: TaskHit = { ...task, seqNo: 0, primaryTerm: 0 };
+    return { task, claimed: prepareClaim(hit, applyChange(task.source, decision.change, now), document) };
+  });
+  const created = await store.createTasks(
+    writes.map(({ task, claimed }) => (claimed ? { ...task, source: claimed.source } : task)),
+    options.refresh ?? REFRESH.newTasks,
+  );
+  const won: Claimed[] = [];
+  writes.forEach(({ task, claimed }, i) => {
+    const result = created[i];
+    if (result?.status !== 'ok') return;
+    if (!claimed) {
+      outcomes.set(task.id, reachable ? 'publish-failed' : 'broker-down');
+      options.stored?.set(task.id, task.source);
+      return;
+    }
+    won.push({ ...claimed, hit: { ...claimed.hit, seqNo: result.seqNo, primaryTerm: result.primaryTerm } });
+  });
+  await publishClaimed(won, outcomes, now, ports, options.stored);
+  return { created, outcomes };
+}
+
+interface Claimed {
+  /** The task as stored before the claim, or as it is created; `source` is the claimed one to write. */
+  hit: TaskHit;
+  source: StoredTask;
+  message: OutgoingMessage;
+}
+
+const claimEvent = (rule: ClaimRule): TaskEvent => ({
+  type: 'claim',
+  rule,
+  claim: randomBytes(4).toString('hex'),
+});
+
+async function brokerReachable(ports: TaskPorts): Promise<boolean> {
+  try {
+    await ports.broker.connect();
+    return true;
+  } catch (error) {
+    if (!(error instanceof DependencyUnavailableError)) throw error;
+    return false;
+  }
+}
+
+/** The message of a claim; undefined (and logged) when our own data fails our own schema. */
+function prepareClaim(hit: TaskHit, source: StoredTask, document: ApiDocument): Claimed | undefined {
+  // The task as it was before the claim (state 201/205/412/...), as the original sent it.
+  const body = taskMessage(hit.id, hit.source, document);
+  const checked = TaskMessageSchema.safeParse(body);
+  if (!checked.success) {
+    // A bug, never sent to a worker. Nothing is claimed, so the task keeps its state and due time, and every
+    // sweep logs it again until it is fixed.
+    logger.error('Task message invalid; not published', { taskId: hit.id, issues: checked.error.issues });
+    return undefined;
+  }
+  const message: OutgoingMessage = {
+    routingKey: routingKeyOf(document, hit.source.task.key),
+    correlationId: correlationIdOf(hit.id, source.dane?.attempt ?? 0, source.dane?.claim ?? ''),
+    priority: hit.source.task.priority ?? 1,
+    body,
+  };
+  return { hit, source, message };
+}
+
+/** Publishes the claims that were written, then records each outcome conditionally on our own claim. */
+async function publishClaimed(
+  won: readonly Claimed[],
+  outcomes: Map<string, ClaimOutcome>,
+  now: Date,
+  ports: TaskPorts,
+  stored: Map<string, StoredTask> | undefined,
+): Promise<void> {
+  if (won.length === 0) return;
+  const { store, broker, policy } = ports;
   let results: PublishOutcome[];
   try {
     results = await broker.publish(won.map((w) => w.message));
@@ -125,10 +216,10 @@ export async function claimAndPublish(
     results = won.map(() => ({ status: 'failed' as const, reason }));
   }
 
-  // Record each outcome conditionally on our own claim: if anything changed the task since (a worker's reply
-  // that came before the confirm), that newer state wins.
-  const followUps: ConditionalUpdate[] = [];
-  won.forEach(({ hit, message }, i) => {
+  // If anything changed the task since the claim (a worker's reply that came before the confirm), that newer
+  // state wins.
+  const followUps: Array<ConditionalUpdate & { next: StoredTask }> = [];
+  won.forEach(({ hit, source, message }, i) => {
     const result = results[i] ?? { status: 'failed', reason: 'unknown publish failure' };
     const event: TaskEvent =
       result.status === 'confirmed'
@@ -145,10 +236,18 @@ export async function claimAndPublish(
           : 'publish-failed',
     );
     if (result.status === 'failed') logger.warn('Publish failed', { taskId: hit.id, reason: result.reason });
-    const decision = decide(hit.source, event, now, policy);
-    if (!decision.ignore && decision.change) followUps.push({ hit, doc: changeDoc(decision.change, now) });
+    const decision = decide(source, event, now, policy);
+    if (decision.ignore || !decision.change) {
+      stored?.set(hit.id, source);
+      return;
+    }
+    const next = applyChange(source, decision.change, now);
+    followUps.push({ hit, doc: changeDoc(decision.change, now), next });
   });
   const written = await store.updateTasksIfUnchanged(followUps);
+  followUps.forEach(({ hit, next }, i) => {
+    if (written[i]?.status === 'ok') stored?.set(hit.id, next);
+  });
   const failedWrites = written.filter((w) => w.status === 'error');
   if (failedWrites.length > 0) {
     // The claims stand and expire after the publish grace: the sweep then looks at these tasks again.
@@ -161,7 +260,6 @@ export async function claimAndPublish(
     unroutable: count('unroutable'),
     failed: count('publish-failed'),
   });
-  return outcomes;
 }
 
 /** Claims and publishes the tasks with these ids, a thousand at a time; how many were published. */

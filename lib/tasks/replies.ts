@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { DependencyUnavailableError } from '../errors.ts';
 import { logger } from '../log.ts';
+import type { ApiDocument } from '../model/document.ts';
 import { taskId as taskIdOf } from '../model/ids.ts';
 import { type Reply, ReplySchema, type TaskSpec, TaskState, taskSpecOf } from '../model/task.ts';
 import { REFRESH } from '../store/refresh.ts';
 import type { ConditionalUpdate, NewTask, TaskHit } from '../store/tasks.ts';
-import { applyChange, changeDoc, decide, type Effect, newTask } from './lifecycle.ts';
+import { applyChange, changeDoc, decide, type Effect, newTask, REACTS_TO_SIBLINGS } from './lifecycle.ts';
 import { defaultPorts, type TaskPorts } from './ports.ts';
-import { claimAndPublish, parseCorrelationId } from './publish.ts';
+import { claimAndPublish, createAndPublish, parseCorrelationId } from './publish.ts';
 
 /**
  * Worker replies (spec §3.4), applied in batches as the event source delivers them, with the original's gaps
@@ -99,7 +100,17 @@ export async function handleReplies(
     // A read that OpenSearch could not answer for some tasks fails here (DependencyUnavailableError): the batch
     // is delivered again rather than its replies dropped as if their tasks did not exist.
     const hits = await store.getTasks(pending.map((p) => p.taskId));
-    const siblingCache = new Map<string, Promise<TaskHit[]>>();
+    // A 412 that names no dependency waits on its unfinished siblings: one search for all such documents.
+    const waitingDocuments = pending.flatMap((p) => {
+      const hit = hits.get(p.taskId);
+      return hit && p.reply.state === TaskState.UNFINISHED_DEPENDENCY && p.dependencies.length === 0
+        ? [hit.documentId]
+        : [];
+    });
+    const siblingsOf =
+      waitingDocuments.length > 0
+        ? await store.tasksOfDocuments(waitingDocuments)
+        : new Map<string, TaskHit[]>();
     // `hit` is the version read (what the write is conditional on); `next` the source after this reply.
     const updates: Array<{ hit: TaskHit; item: ParsedReply; next: TaskHit; effects: Effect[] }> = [];
     const working = new Map<string, TaskHit>();
@@ -112,9 +123,7 @@ export async function handleReplies(
       }
       let unfinishedSiblings: string[] = [];
       if (item.reply.state === TaskState.UNFINISHED_DEPENDENCY && item.dependencies.length === 0) {
-        const siblings = siblingCache.get(hit.documentId) ?? store.tasksOfDocument(hit.documentId);
-        siblingCache.set(hit.documentId, siblings);
-        unfinishedSiblings = (await siblings)
+        unfinishedSiblings = (siblingsOf.get(hit.documentId) ?? [])
           .filter((s) => s.id !== hit.id && s.source.task.state !== TaskState.SUCCESS)
           .map((s) => s.source.task.key);
       }
@@ -141,7 +150,8 @@ export async function handleReplies(
     const finalUpdates = [...lastPerTask.values()];
     // Workers check their dependencies with a search, so a stored 200 must be searchable before the tasks waiting
     // on it are published again; and the follow-up finds those tasks (or the ones a failure releases) by a search
-    // too: one forced refresh for a batch with such a follow-up, none otherwise.
+    // too, which must see the states stored just before (a 412 a second ago): one forced refresh for a batch with
+    // such a follow-up, none otherwise.
     const releasesDependants = finalUpdates.some((u) =>
       u.effects.some(
         (e) =>
@@ -159,7 +169,9 @@ export async function handleReplies(
       const sameTask = updates.filter((u) => u.item.taskId === update.item.taskId);
       if (result?.status === 'ok') {
         for (const u of sameTask) outcomes[u.item.index] = u === update ? 'applied' : 'duplicate';
-        applied.push({ hit: update.next, effects: sameTask.flatMap((u) => u.effects) });
+        // The version just written: the follow-up's claims are conditional on it.
+        const written = { ...update.next, seqNo: result.seqNo, primaryTerm: result.primaryTerm };
+        applied.push({ hit: written, effects: sameTask.flatMap((u) => u.effects) });
       } else if (
         result?.status === 'conflict' ||
         (result?.status === 'error' && result.kind === 'transient')
@@ -196,107 +208,131 @@ export async function handleReplies(
   return { outcomes, counts };
 }
 
-/** The effects of the applied replies, per document, after the states are stored. */
+/**
+ * The effects of the applied replies, after their states are stored, for the whole batch at once: the
+ * dependencies 412 replies named created claimed and published, one search for the siblings that can react, one
+ * claim-and-publish, one bulk write of the dependants a failure releases. A constant number of requests per batch, however many
+ * documents it touches.
+ */
 async function carryOut(applied: readonly Applied[], now: Date, ports: TaskPorts): Promise<void> {
-  const byDocument = new Map<string, Applied[]>();
-  for (const entry of applied) {
-    byDocument.set(entry.hit.documentId, [...(byDocument.get(entry.hit.documentId) ?? []), entry]);
-  }
-  for (const [documentId, entries] of byDocument) {
-    try {
-      await carryOutForDocument(documentId, entries, now, ports);
-    } catch (error) {
-      // The states are stored, each with its due time: what failed here the sweep catches up with.
-      logger.error('Reply follow-up failed', { documentId, error });
-    }
+  try {
+    await followUp(applied, now, ports);
+  } catch (error) {
+    // The states are stored, each with its due time: what failed here the sweep catches up with.
+    logger.error('Reply follow-up failed', { replies: applied.length, error });
   }
 }
 
-/** The siblings of a document as they are now: ids from a search, states from a realtime multi-get. */
-export async function currentSiblings(documentId: string, ports: TaskPorts, extra: readonly string[] = []) {
-  const listed = await ports.store.tasksOfDocument(documentId);
-  return ports.store.getTasks([...new Set([...listed.map((t) => t.id), ...extra])]);
-}
-
-async function carryOutForDocument(
-  documentId: string,
-  entries: readonly Applied[],
-  now: Date,
-  ports: TaskPorts,
-): Promise<void> {
+async function followUp(applied: readonly Applied[], now: Date, ports: TaskPorts): Promise<void> {
   const { store, policy } = ports;
-  const effects = entries.flatMap((e) => e.effects);
 
   // 1. Create the dependencies that 412 replies named and that do not exist yet.
-  const toCreate: NewTask[] = [];
-  for (const effect of effects) {
-    if (effect.type !== 'create-dependencies') continue;
-    for (const spec of effect.specs) {
-      const id = taskIdOf(documentId, spec.key);
-      if (!toCreate.some((t) => t.id === id))
-        toCreate.push({ id, documentId, source: newTask(spec, documentId, now, policy) });
-    }
-  }
-  // Claimed and published by id right after: no refresh needed (lib/store/refresh.ts).
-  const created = await store.createTasks(toCreate);
-  const newHits: TaskHit[] = [];
-  toCreate.forEach((task, i) => {
-    const result = created[i];
-    if (result?.status === 'ok')
-      newHits.push({ ...task, seqNo: result.seqNo, primaryTerm: result.primaryTerm });
-  });
-
-  // 2. Tell the siblings, as they are now, and publish what that makes runnable, the new dependencies with them.
-  const fresh = await currentSiblings(
-    documentId,
-    ports,
-    entries.map((e) => e.hit.id),
-  );
-  for (const hit of newHits) if (!fresh.has(hit.id)) fresh.set(hit.id, hit);
-  const siblings = [...fresh.values()];
-  const toRun = new Map<string, TaskHit>();
-  for (const hit of newHits) toRun.set(hit.id, fresh.get(hit.id) ?? hit);
-  for (const { hit, effects: own } of entries) {
-    for (const effect of own) {
-      if (effect.type !== 'notify-siblings') continue;
-      for (const sibling of siblings) {
-        if (sibling.id === hit.id) continue;
-        const decision = decide(sibling.source, effect.event, now, policy);
-        if (!decision.ignore && decision.effects.some((e) => e.type === 'publish'))
-          toRun.set(sibling.id, sibling);
+  const toCreate = new Map<string, NewTask>();
+  for (const { hit, effects } of applied) {
+    for (const effect of effects) {
+      if (effect.type !== 'create-dependencies') continue;
+      for (const spec of effect.specs) {
+        const id = taskIdOf(hit.documentId, spec.key);
+        if (!toCreate.has(id))
+          toCreate.set(id, {
+            id,
+            documentId: hit.documentId,
+            source: newTask(spec, hit.documentId, now, policy),
+          });
       }
     }
   }
-  if (toRun.size > 0) await claimAndPublish([...toRun.values()], 'run', now, ports);
+  // Created claimed and published at once (no refresh needed: lib/store/refresh.ts); their documents are read
+  // once for them and for the siblings published below.
+  const pendingCreates = [...toCreate.values()];
+  const documents =
+    pendingCreates.length > 0
+      ? await store.getDocuments(pendingCreates.map((t) => t.documentId))
+      : new Map<string, ApiDocument>();
+  await createAndPublish(pendingCreates, documents, now, ports);
 
-  // 3. Release, transitively, the tasks waiting on a dependency that failed for good.
-  const failed = effects.filter((e) => e.type === 'release-dependants');
-  if (failed.length > 0) await releaseDependants(siblings, failed, now, ports);
+  // 2. The siblings that can react, per document: found by one search (refreshed before it when the batch holds a
+  // success), the versions this batch just wrote taking precedence.
+  const concerned = applied.filter(({ effects }) =>
+    effects.some((e) => e.type === 'notify-siblings' || e.type === 'release-dependants'),
+  );
+  const concernedDocuments = new Set(concerned.map(({ hit }) => hit.documentId));
+  const found =
+    concernedDocuments.size > 0
+      ? await store.tasksOfDocuments([...concernedDocuments], REACTS_TO_SIBLINGS)
+      : new Map<string, TaskHit[]>();
+  const siblingsOf = new Map<string, Map<string, TaskHit>>();
+  const sibling = (hit: TaskHit) => {
+    const group = siblingsOf.get(hit.documentId) ?? new Map<string, TaskHit>();
+    siblingsOf.set(hit.documentId, group);
+    group.set(hit.id, hit);
+  };
+  for (const hits of found.values()) for (const hit of hits) sibling(hit);
+  for (const { hit } of applied) if (concernedDocuments.has(hit.documentId)) sibling(hit);
+
+  // 3. Tell the siblings; publish what that makes runnable.
+  const toRun = new Map<string, TaskHit>();
+  for (const { hit, effects } of concerned) {
+    const siblings = siblingsOf.get(hit.documentId) ?? new Map<string, TaskHit>();
+    for (const effect of effects) {
+      if (effect.type !== 'notify-siblings') continue;
+      for (const other of siblings.values()) {
+        if (other.id === hit.id) continue;
+        const decision = decide(other.source, effect.event, now, policy);
+        if (!decision.ignore && decision.effects.some((e) => e.type === 'publish'))
+          toRun.set(other.id, other);
+      }
+    }
+  }
+  if (toRun.size > 0) await claimAndPublish([...toRun.values()], 'run', now, ports, { documents });
+
+  // 4. Release, transitively, the tasks waiting on a dependency that failed for good.
+  const releases = new Map<string, Array<{ key: string; message: string }>>();
+  for (const { hit, effects } of concerned) {
+    for (const effect of effects) {
+      if (effect.type === 'release-dependants')
+        releases.set(hit.documentId, [...(releases.get(hit.documentId) ?? []), effect]);
+    }
+  }
+  if (releases.size > 0) {
+    await releaseDependants(
+      [...releases].map(([documentId, failed]) => ({
+        siblings: [...(siblingsOf.get(documentId)?.values() ?? [])],
+        failed,
+      })),
+      now,
+      ports,
+    );
+  }
 }
 
 /**
- * Tells every sibling that the tasks in `failed` failed for good; those waiting on one become 424 "Failed
- * Dependency" with the reason, and then the tasks waiting on those, so no task waits for something that will not
- * happen. Exported for the sweep, which gives up on tasks too.
+ * Tells the siblings of each document that the tasks in `failed` failed for good; those waiting on one become 424
+ * "Failed Dependency" with the reason, and then the tasks waiting on those, so no task waits for something that
+ * will not happen. One bulk write for all documents. Exported for the sweep, which gives up on tasks too.
  */
 export async function releaseDependants(
-  siblings: readonly TaskHit[],
-  failed: ReadonlyArray<{ key: string; message: string }>,
+  groups: ReadonlyArray<{
+    siblings: readonly TaskHit[];
+    failed: ReadonlyArray<{ key: string; message: string }>;
+  }>,
   now: Date,
   ports: TaskPorts = defaultPorts(),
 ): Promise<number> {
-  const queue = [...failed];
-  const released = new Set<string>();
   const updates: ConditionalUpdate[] = [];
-  while (queue.length > 0) {
-    const { key, message } = queue.shift() as { key: string; message: string };
-    for (const sibling of siblings) {
-      if (released.has(sibling.id)) continue;
-      const decision = decide(sibling.source, { type: 'dependency-failed', key, message }, now, ports.policy);
-      if (decision.ignore || !decision.change) continue;
-      released.add(sibling.id);
-      updates.push({ hit: sibling, doc: changeDoc(decision.change, now) });
-      for (const effect of decision.effects) if (effect.type === 'release-dependants') queue.push(effect);
+  for (const { siblings, failed } of groups) {
+    const queue = [...failed];
+    const released = new Set<string>();
+    while (queue.length > 0) {
+      const { key, message } = queue.shift() as { key: string; message: string };
+      for (const other of siblings) {
+        if (released.has(other.id)) continue;
+        const decision = decide(other.source, { type: 'dependency-failed', key, message }, now, ports.policy);
+        if (decision.ignore || !decision.change) continue;
+        released.add(other.id);
+        updates.push({ hit: other, doc: changeDoc(decision.change, now) });
+        for (const effect of decision.effects) if (effect.type === 'release-dependants') queue.push(effect);
+      }
     }
   }
   const results = await ports.store.updateTasksIfUnchanged(updates);

@@ -13,7 +13,7 @@ import {
 } from './lifecycle.ts';
 import { defaultPorts, type TaskPorts } from './ports.ts';
 import { type ClaimOutcome, claimAndPublish } from './publish.ts';
-import { currentSiblings, releaseDependants } from './replies.ts';
+import { releaseDependants } from './replies.ts';
 
 /**
  * The sweep (DESIGN principle 4): every minute, the tasks whose `dane.due_at` has passed, and only those, are
@@ -146,13 +146,16 @@ async function handlePage(
   report: SweepReport,
   lease: (key: string) => Promise<LeaseEvidence>,
 ) {
-  // Only a 412 needs its siblings to decide; they are read once per document.
-  const siblingsOf = new Map<string, Promise<Map<string, TaskHit>>>();
-  const siblings = (documentId: string) => {
-    const found = siblingsOf.get(documentId) ?? currentSiblings(documentId, ports);
-    siblingsOf.set(documentId, found);
-    return found;
+  // Only a 412 needs its siblings to decide: one search for the documents of all 412s on the page, and for those of
+  // the give-ups that release dependants once the decisions are made.
+  const siblingsOf = new Map<string, Map<string, TaskHit>>();
+  const readSiblings = async (documentIds: readonly string[]) => {
+    const missing = [...new Set(documentIds)].filter((id) => !siblingsOf.has(id));
+    if (missing.length === 0) return;
+    const found = await ports.store.tasksOfDocuments(missing);
+    for (const id of missing) siblingsOf.set(id, new Map((found.get(id) ?? []).map((h) => [h.id, h])));
   };
+  await readSiblings(hits.filter((h) => h.source.task.state === 412).map((h) => h.documentId));
   const toPublish = new Map<ClaimRule, TaskHit[]>();
   const writes: Array<ConditionalUpdate & { counts: 'gaveUp' | 'released' | 'rescheduled' }> = [];
   const releases: Array<{ documentId: string; effect: Extract<Effect, { type: 'release-dependants' }> }> = [];
@@ -160,8 +163,8 @@ async function handlePage(
     let current = hit;
     let views: Sibling[] = [];
     if (hit.source.task.state === 412) {
-      const fresh = await siblings(hit.documentId);
-      // The multi-get is newer than the search that found the task due.
+      const fresh = siblingsOf.get(hit.documentId) ?? new Map<string, TaskHit>();
+      // The sibling search ran after the search that found the task due.
       current = fresh.get(hit.id) ?? hit;
       if (current.source.task.state !== 412) continue;
       views = [...fresh.values()].map(siblingView);
@@ -209,8 +212,15 @@ async function handlePage(
   writes.forEach((write, i) => {
     if (results[i]?.status === 'ok') report[write.counts] += 1;
   });
-  for (const { documentId, effect } of releases) {
-    const fresh = [...(await siblings(documentId)).values()];
-    report.released += await releaseDependants(fresh, [effect], now, ports);
+  if (releases.length > 0) {
+    await readSiblings(releases.map((r) => r.documentId));
+    report.released += await releaseDependants(
+      releases.map(({ documentId, effect }) => ({
+        siblings: [...(siblingsOf.get(documentId)?.values() ?? [])],
+        failed: [effect],
+      })),
+      now,
+      ports,
+    );
   }
 }

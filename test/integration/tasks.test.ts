@@ -12,6 +12,7 @@ import { taskId } from '../../lib/model/ids.ts';
 import { ensureIndex } from '../../lib/store/bootstrap.ts';
 import { getStoreClient } from '../../lib/store/client.ts';
 import { getTask, updateTasksIfUnchanged } from '../../lib/store/tasks.ts';
+import { defaultPorts, type TaskPorts } from '../../lib/tasks/ports.ts';
 import { handleReplies } from '../../lib/tasks/replies.ts';
 import { attemptOf, closeAmqp, uniqueKey, type WorkerQueue, workerQueue } from '../support/amqp.ts';
 import { indexTestDocument } from '../support/documents.ts';
@@ -445,6 +446,69 @@ describe('worker replies', () => {
     expect(JSON.parse(rerun?.content.toString() ?? '{}').task.state).toBe(412);
     await handleReplies([reply(id, 2, { state: 200, message: 'Success' })]);
     expect(await stateOf(id)).toMatchObject({ state: 200 });
+  });
+
+  // The replies function's cost per batch must not grow with the documents in it (issue 9): every store call goes
+  // through the ports, so counting them there counts the OpenSearch requests (one each; none pages here).
+  it('follows up a whole batch with the same number of store requests for 3 documents as for 30', async () => {
+    const waiter = await queueFor('WAITS');
+    const dependency = await queueFor('NEEDED');
+    const calls = new Map<string, number>();
+    const base = defaultPorts();
+    const counted: TaskPorts = {
+      ...base,
+      store: Object.fromEntries(
+        Object.entries(base.store).map(([name, fn]) => [
+          name,
+          (...args: unknown[]) => {
+            calls.set(name, (calls.get(name) ?? 0) + 1);
+            return (fn as (...a: unknown[]) => unknown)(...args);
+          },
+        ]),
+      ) as unknown as TaskPorts['store'],
+    };
+    const requestsFor = async (n: number) => {
+      const documents = await Promise.all(Array.from({ length: n }, () => indexTestDocument()));
+      const batch = await call(taskCreate, 'POST', '/DANE/task', {
+        body: { document_id: documents, key: waiter.key },
+      });
+      expect(batch.status).toBe(200);
+      expect(await waiter.drain(200)).toHaveLength(n);
+      const waiting = documents.map((d) => taskId(d, waiter.key));
+      const needed = documents.map((d) => taskId(d, dependency.key));
+
+      calls.clear();
+      await handleReplies(
+        waiting.map((id) =>
+          reply(id, 1, { state: 412, message: 'Unfinished dependencies', dependencies: [dependency.key] }),
+        ),
+        new Date(),
+        counted,
+      );
+      const for412 = Object.fromEntries(calls);
+      // Every named dependency was created and published, every dependant waits on it.
+      expect(await dependency.drain(200)).toHaveLength(n);
+      for (const id of waiting)
+        expect((await getTask(id))?.source.dane?.waiting_on).toEqual([dependency.key]);
+
+      calls.clear();
+      await handleReplies(
+        needed.map((id) => reply(id, 1, { state: 200, message: 'Success' })),
+        new Date(),
+        counted,
+      );
+      const for200 = Object.fromEntries(calls);
+      // Each dependency's success ran its own dependant again, and only that one.
+      const reruns = await waiter.drain(200);
+      expect(reruns.map((m) => JSON.parse(m.content.toString()).task._id).sort()).toEqual(
+        [...waiting].sort(),
+      );
+      return { for412, for200 };
+    };
+    const few = await requestsFor(3);
+    const many = await requestsFor(30);
+    expect(many).toEqual(few);
+    expect(Object.values(few.for200).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(8);
   });
 
   it('a dependency that fails for good releases its dependants with a clear state', async () => {

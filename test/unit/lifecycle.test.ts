@@ -8,6 +8,7 @@ import {
   type LeaseEvidence,
   newTask,
   type Policy,
+  REACTS_TO_SIBLINGS,
   resetChange,
   retryDelayMs,
   type Sibling,
@@ -451,6 +452,23 @@ describe('dependencies', () => {
     ]);
     expect(outcomeOf(task(412), { type: 'sibling-waiting' })).toBe('not new');
   });
+
+  // Reply follow-ups search only for siblings in REACTS_TO_SIBLINGS: a task in any other state must ignore every
+  // sibling event, whatever its bookkeeping says, or a follow-up would miss it.
+  it.each([102, 200, 205, 400, 404, 422, 500, 502, 503])(
+    'a task in state %i ignores every sibling event (not in REACTS_TO_SIBLINGS)',
+    (state) => {
+      expect(REACTS_TO_SIBLINGS).not.toContain(state);
+      const source = task(state, { waiting_on: ['DEP'], due_at: T + MIN });
+      for (const event of [
+        { type: 'dependency-succeeded', key: 'DEP' },
+        { type: 'sibling-waiting' },
+        { type: 'dependency-failed', key: 'DEP', message: 'boom' },
+      ] as TaskEvent[]) {
+        expect(decide(source, event, NOW, policy).ignore).toBe(true);
+      }
+    },
+  );
 
   it('a dependency failed for good: the tasks waiting on it become 424, and tell theirs', () => {
     const event: TaskEvent = { type: 'dependency-failed', key: 'DEP', message: 'boom' };

@@ -93,7 +93,15 @@ function stubs(
         updates.map(({ hit, doc }) => write(hit, (old) => merge(old, doc))),
       replaceTasksIfUnchanged: async (replacements) =>
         replacements.map(({ hit, source }) => write(hit, () => source)),
-      tasksOfDocument: async () => all(),
+      tasksOfDocuments: async (documentIds, states) => {
+        const grouped = new Map<string, TaskHit[]>();
+        for (const row of all()) {
+          if (!documentIds.includes(row.documentId)) continue;
+          if (states && !states.includes(row.source.task.state)) continue;
+          grouped.set(row.documentId, [...(grouped.get(row.documentId) ?? []), row]);
+        }
+        return grouped;
+      },
       dueTasks: async (nowMs) => {
         const hits = all().filter(
           (r) => r.source.dane?.due_at != null && (r.source.dane.due_at as number) <= nowMs,
