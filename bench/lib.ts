@@ -61,10 +61,14 @@ export function documentBodies(creator: string, count: number, offset = 0) {
   }));
 }
 
-export async function postJson(url: string, body: unknown): Promise<{ status: number; body: unknown }> {
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown }> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
     redirect: 'follow',
   });

@@ -10,6 +10,8 @@ import { childrenMatching, now, progress, sleep, waitFor } from './lib.ts';
 export interface Target {
   name: 'ours' | 'original';
   baseUrl: string;
+  /** Headers every API request sends: ours has auth on (an admin key made for the run), the original none. */
+  headers: Record<string, string>;
   index: string;
   exchange: string;
   responseQueue: string;
@@ -81,6 +83,7 @@ export async function startOurs(options: OursOptions): Promise<Target> {
   return {
     name: 'ours',
     baseUrl: offline.baseUrl,
+    headers: { authorization: offline.keys.admin.authorization },
     index: options.index,
     exchange,
     responseQueue,
@@ -166,6 +169,7 @@ export async function startOriginal(options: OriginalOptions): Promise<Target> {
   return {
     name: 'original',
     baseUrl,
+    headers: {},
     index: options.index,
     exchange,
     responseQueue,

@@ -34,7 +34,9 @@ export async function singleDocuments(target: Target, count: number) {
   const times: number[] = [];
   const ids: string[] = [];
   for (const [i, body] of bodies.entries()) {
-    const { ms, value } = await timed(() => postJson(`${target.baseUrl}/DANE/document/`, body));
+    const { ms, value } = await timed(() =>
+      postJson(`${target.baseUrl}/DANE/document/`, body, target.headers),
+    );
     expectStatus(`${target.name} POST /DANE/document`, value, 200, 201);
     ids.push((value.body as ApiDocumentRef)._id);
     if (i >= 5) times.push(ms);
@@ -49,7 +51,7 @@ export async function singleTasks(target: Target, channel: Channel, ids: readonl
   const times: number[] = [];
   for (const [i, documentId] of ids.entries()) {
     const { ms, value } = await timed(() =>
-      postJson(`${target.baseUrl}/DANE/task/`, { document_id: documentId, key: taskKey }),
+      postJson(`${target.baseUrl}/DANE/task/`, { document_id: documentId, key: taskKey }, target.headers),
     );
     expectStatus(`${target.name} POST /DANE/task`, value, 200, 201);
     if (i >= 5) times.push(ms);
@@ -66,7 +68,9 @@ export async function singleTasks(target: Target, channel: Channel, ids: readonl
 /** POST /DANE/documents of `n`: the time of the request (every document is stored when it answers). */
 export async function documentsBatch(target: Target, n: number) {
   const bodies = documentBodies(`BATCH-${randomId().slice(0, 8)}`, n);
-  const { ms, value } = await timed(() => postJson(`${target.baseUrl}/DANE/documents/`, bodies));
+  const { ms, value } = await timed(() =>
+    postJson(`${target.baseUrl}/DANE/documents/`, bodies, target.headers),
+  );
   expectStatus(`${target.name} POST /DANE/documents`, value, 200, 201);
   const success = (value.body as { success?: ApiDocumentRef[] }).success ?? [];
   if (success.length !== n) throw new Error(`${target.name}: ${success.length} of ${n} documents registered`);
@@ -82,10 +86,11 @@ export async function assignBatch(target: Target, channel: Channel, documentIds:
   const queue = await declareWorkerQueue(channel, target.exchange, taskKey);
   const n = documentIds.length;
   const start = now();
-  const response = await postJson(`${target.baseUrl}/DANE/task/`, {
-    document_id: documentIds,
-    key: taskKey,
-  });
+  const response = await postJson(
+    `${target.baseUrl}/DANE/task/`,
+    { document_id: documentIds, key: taskKey },
+    target.headers,
+  );
   const answeredMs = now() - start;
   expectStatus(`${target.name} POST /DANE/task (batch)`, response, 200, 201);
   const success = (response.body as { success?: Array<{ _id: string }> }).success ?? [];

@@ -218,7 +218,7 @@ async function publishClaimed(
 
   // If anything changed the task since the claim (a worker's reply that came before the confirm), that newer
   // state wins.
-  const followUps: Array<ConditionalUpdate & { next: StoredTask }> = [];
+  const followUps: Array<{ hit: TaskHit; source: StoredTask }> = [];
   won.forEach(({ hit, source, message }, i) => {
     const result = results[i] ?? { status: 'failed', reason: 'unknown publish failure' };
     const event: TaskEvent =
@@ -241,12 +241,12 @@ async function publishClaimed(
       stored?.set(hit.id, source);
       return;
     }
-    const next = applyChange(source, decision.change, now);
-    followUps.push({ hit, doc: changeDoc(decision.change, now), next });
+    followUps.push({ hit, source: applyChange(source, decision.change, now) });
   });
-  const written = await store.updateTasksIfUnchanged(followUps);
-  followUps.forEach(({ hit, next }, i) => {
-    if (written[i]?.status === 'ok') stored?.set(hit.id, next);
+  // Whole sources (we hold them): an index costs OpenSearch less than a partial update's read-merge-index.
+  const written = await store.replaceTasksIfUnchanged(followUps);
+  followUps.forEach(({ hit, source }, i) => {
+    if (written[i]?.status === 'ok') stored?.set(hit.id, source);
   });
   const failedWrites = written.filter((w) => w.status === 'error');
   if (failedWrites.length > 0) {
