@@ -1,5 +1,6 @@
 import { getConfig } from '../config.ts';
 import { ConflictError, DependencyUnavailableError, InvalidInputError, NotFoundError } from '../errors.ts';
+import { creatorTerm } from '../model/document.ts';
 import { taskId } from '../model/ids.ts';
 import {
   type ApiTask,
@@ -19,8 +20,8 @@ export const alreadyAssignedMessage = (key: string, documentId: string) =>
   `Task \`${key}\` already assigned to document \`${documentId}\``;
 
 /** A new task's `_source` under the configured policy. */
-export const newTaskSource = (spec: TaskSpec, documentId: string, now: Date): StoredTask =>
-  newTask(spec, documentId, now, policyFromConfig());
+export const newTaskSource = (spec: TaskSpec, documentId: string, now: Date, creator?: string): StoredTask =>
+  newTask(spec, documentId, now, policyFromConfig(), creator);
 
 /** Registers one task and publishes it before answering (spec §7.2.9, single form). */
 export async function assignTask(
@@ -30,10 +31,10 @@ export async function assignTask(
   ports: TaskPorts = defaultPorts(),
 ): Promise<ApiTask> {
   const { store, policy } = ports;
-  const parents = await store.getDocuments([documentId]);
-  if (!parents.has(documentId)) throw new NotFoundError(`No document with id \`${documentId}\` found`);
+  const parent = (await store.getDocuments([documentId])).get(documentId);
+  if (!parent) throw new NotFoundError(`No document with id \`${documentId}\` found`);
   const id = taskId(documentId, spec.key);
-  const source = newTask(spec, documentId, now, policy);
+  const source = newTask(spec, documentId, now, policy, creatorTerm(parent.creator.id));
   const [created] = await store.createTasks([{ id, documentId, source }]);
   if (created?.status === 'conflict') throw new ConflictError(alreadyAssignedMessage(spec.key, documentId));
   if (created?.status !== 'ok') {
@@ -70,14 +71,15 @@ export async function assignTasks(
   const failed: BatchAssignment['failed'] = [];
   const pending: NewTask[] = [];
   for (const documentId of documentIds) {
-    if (!parents.has(documentId)) {
+    const parent = parents.get(documentId);
+    if (!parent) {
       failed.push({ document_id: documentId, error: `[404] 'No document with id \`${documentId}\` found'` });
       continue;
     }
     pending.push({
       id: taskId(documentId, spec.key),
       documentId,
-      source: newTask(spec, documentId, now, policy),
+      source: newTask(spec, documentId, now, policy, creatorTerm(parent.creator.id)),
     });
   }
   const results = await store.createTasks(pending, REFRESH.batchTasks);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { OutgoingMessage, PublishOutcome } from '../broker/publisher.ts';
 import { DependencyUnavailableError } from '../errors.ts';
 import { logger } from '../log.ts';
-import type { ApiDocument } from '../model/document.ts';
+import { type ApiDocument, creatorTerm } from '../model/document.ts';
 import { TaskMessageSchema, taskMessage } from '../model/task.ts';
 import type { ConditionalUpdate, TaskHit } from '../store/tasks.ts';
 import { applyChange, type ClaimRule, changeDoc, decide, type TaskEvent } from './lifecycle.ts';
@@ -42,6 +42,17 @@ export function parseCorrelationId(value: string): Correlation {
 }
 
 export const routingKeyOf = (document: ApiDocument, key: string) => `${document.target.type}.${key}`;
+
+/**
+ * A task written by the original server or an older version of ours learns its document's creator when it is
+ * claimed: its source is replaced whole then and the document is at hand, so the per-creator counts need the join
+ * for fewer tasks.
+ */
+function withCreator(source: TaskHit['source'], document: ApiDocument): TaskHit['source'] {
+  if (source.dane?.creator != null) return source;
+  const creator = creatorTerm(document.creator.id);
+  return creator === undefined ? source : { ...source, dane: { ...source.dane, creator } };
+}
 
 export async function claimAndPublish(
   hits: readonly TaskHit[],
@@ -83,7 +94,7 @@ export async function claimAndPublish(
       outcomes.set(hit.id, 'orphan');
       continue;
     }
-    const source = applyChange(hit.source, decision.change, now);
+    const source = withCreator(applyChange(hit.source, decision.change, now), document);
     // The task as it was before the claim (state 201/205/412/...), as the original sent it.
     const body = taskMessage(hit.id, hit.source, document);
     const checked = TaskMessageSchema.safeParse(body);

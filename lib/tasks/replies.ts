@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DependencyUnavailableError } from '../errors.ts';
 import { logger } from '../log.ts';
+import { creatorTerm } from '../model/document.ts';
 import { taskId as taskIdOf } from '../model/ids.ts';
 import { type Reply, ReplySchema, type TaskSpec, TaskState, taskSpecOf } from '../model/task.ts';
 import { REFRESH } from '../store/refresh.ts';
@@ -218,6 +219,18 @@ export async function currentSiblings(documentId: string, ports: TaskPorts, extr
   return ports.store.getTasks([...new Set([...listed.map((t) => t.id), ...extra])]);
 }
 
+/** The document's creator id, from a sibling that carries it, else from the document (a task of the original). */
+async function creatorOf(
+  documentId: string,
+  entries: readonly Applied[],
+  ports: TaskPorts,
+): Promise<string | undefined> {
+  const carried = entries.find((e) => e.hit.source.dane?.creator != null)?.hit.source.dane?.creator;
+  if (carried != null) return carried;
+  const parent = (await ports.store.getDocuments([documentId])).get(documentId);
+  return parent ? creatorTerm(parent.creator.id) : undefined;
+}
+
 async function carryOutForDocument(
   documentId: string,
   entries: readonly Applied[],
@@ -228,15 +241,20 @@ async function carryOutForDocument(
   const effects = entries.flatMap((e) => e.effects);
 
   // 1. Create the dependencies that 412 replies named and that do not exist yet.
-  const toCreate: NewTask[] = [];
+  const specs = new Map<string, TaskSpec>();
   for (const effect of effects) {
     if (effect.type !== 'create-dependencies') continue;
     for (const spec of effect.specs) {
       const id = taskIdOf(documentId, spec.key);
-      if (!toCreate.some((t) => t.id === id))
-        toCreate.push({ id, documentId, source: newTask(spec, documentId, now, policy) });
+      if (!specs.has(id)) specs.set(id, spec);
     }
   }
+  const creator = specs.size > 0 ? await creatorOf(documentId, entries, ports) : undefined;
+  const toCreate: NewTask[] = [...specs].map(([id, spec]) => ({
+    id,
+    documentId,
+    source: newTask(spec, documentId, now, policy, creator),
+  }));
   // Claimed and published by id right after: no refresh needed (lib/store/refresh.ts).
   const created = await store.createTasks(toCreate);
   const newHits: TaskHit[] = [];
