@@ -6,8 +6,9 @@ import { createStoreClient } from '../lib/store/client.ts';
 
 /**
  * What the bootstrap costs a cold start. Functions ensure their storage and messaging on first use: the first store
- * call of a container checks that the DANE index exists (one HEAD; created if absent), and every new AMQP session
- * declares the exchange and the response queue. Each round here is one cold start: a new OpenSearch client and a new
+ * call of a container checks that the DANE index exists and maps our bookkeeping field (one GET of that field's
+ * mapping; the index created or the field put if absent), and every new AMQP session declares the exchange and the
+ * response queue. Each round here is one cold start: a new OpenSearch client and a new
  * AMQP connection, timing the work a cold start does anyway (first request, connect + channel) and what the
  * bootstrap adds to it. Run: `npx tsx bench/bootstrap.ts [rounds]` with the local stack up (the index must exist:
  * `npm start` or `npm run bootstrap` creates it).
@@ -45,6 +46,6 @@ for (let round = 0; round < rounds; round++) {
 const row = (what: string, values: number[]) => `| ${what} | ${median(values).toFixed(1)} ms |`;
 console.log(`${rounds} cold starts (medians)\n| step | time |\n|---|---|`);
 console.log(row('OpenSearch: new client, first request (any cold start)', samples.firstRequest));
-console.log(row('+ ensure the index (HEAD, exists)', samples.ensureIndex));
+console.log(row('+ ensure the index (GET field mapping, exists)', samples.ensureIndex));
 console.log(row('AMQP: connect + confirm channel (any cold start that publishes)', amqpSamples.connect));
 console.log(row('+ declare exchange and response queue', amqpSamples.topology));

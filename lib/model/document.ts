@@ -95,6 +95,14 @@ export function toApiDocument(id: string, source: Omit<StoredDocument, 'role'>):
   };
 }
 
+/**
+ * A creator id as the `creator.id` keyword field indexes it (and a terms aggregation names its bucket): strings as
+ * they are, numbers and booleans as JSON writes them. An integral id that the document's source spells in float
+ * notation (`1.0`) reads back as `1` and would not match; ids are strings in practice.
+ */
+export const creatorTerm = (id: ApiDocument['creator']['id']): string | undefined =>
+  id === null ? undefined : typeof id === 'string' ? id : String(id);
+
 export const duplicateDocumentMessage = (targetId: unknown, creatorId: unknown) =>
   `A document with target.id \`${pythonStr(targetId)}\`, and creator.id \`${pythonStr(creatorId)}\` already exists`;
 

@@ -45,6 +45,11 @@ export const TaskBookkeepingSchema = z.object({
   claim: z.string().nullish(),
   /** The attempt whose publish was not confirmed: the message may still have reached a worker, so its reply counts. */
   unconfirmed: z.number().int().nullish(),
+  /**
+   * The `creator.id` of the task's document, as that keyword field indexes it, so that counting tasks per creator
+   * needs no join. Absent on tasks written by the original server or by our versions before it.
+   */
+  creator: z.string().nullish(),
 });
 export type TaskBookkeeping = z.infer<typeof TaskBookkeepingSchema>;
 

@@ -52,6 +52,19 @@ export const daneIndexMappings = {
   },
 } as const;
 
+/**
+ * Our own fields in the index, under the `dane` object (our bookkeeping in task sources, which the original and
+ * the Python workers never write). Created with the index, and put into an existing one (created by a worker, the
+ * original or an older version of ours) at bootstrap: left to dynamic mapping, a string becomes `text`, which
+ * cannot be aggregated, and a field's type cannot change once mapped.
+ */
+export const daneBookkeepingMappings = {
+  properties: { dane: { properties: { creator: { type: 'keyword' } } } },
+} as const;
+
+/** The field of `daneBookkeepingMappings` that bootstrap checks for. */
+export const BOOKKEEPING_FIELD = 'dane.creator';
+
 export function daneIndexSettings(replicas: number) {
   return { number_of_shards: DANE_INDEX_SHARDS, number_of_replicas: replicas };
 }

@@ -58,13 +58,22 @@ export interface MgetDoc {
 
 /**
  * A realtime multi-get of `ids`; the docs that were found, by id. A transient item error fails the whole call;
- * a permanent one is logged and the id reads as absent.
+ * a permanent one is logged and the id reads as absent. `sourceIncludes`: only these fields of each `_source`.
  */
-export async function mgetFound(client: Client, index: string, ids: readonly string[]): Promise<MgetDoc[]> {
+export async function mgetFound(
+  client: Client,
+  index: string,
+  ids: readonly string[],
+  sourceIncludes?: string[],
+): Promise<MgetDoc[]> {
   const found: MgetDoc[] = [];
   for (let i = 0; i < ids.length; i += 5_000) {
     const chunk = [...new Set(ids.slice(i, i + 5_000))];
-    const response = await client.mget({ index, body: { ids: chunk } });
+    const response = await client.mget({
+      index,
+      body: { ids: chunk },
+      ...(sourceIncludes ? { _source_includes: sourceIncludes } : {}),
+    });
     const docs = (response.body as { docs: MgetDoc[] }).docs;
     const transient: MgetDoc[] = [];
     for (const doc of docs) {

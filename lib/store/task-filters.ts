@@ -2,7 +2,7 @@ import type { Client } from '@opensearch-project/opensearch';
 import { getConfig } from '../config.ts';
 import { ensureIndex } from './bootstrap.ts';
 import { withStore } from './client.ts';
-import { searchAllShards } from './items.ts';
+import { mgetFound, searchAllShards } from './items.ts';
 import { type SortValues, searchPage } from './paging.ts';
 import { searchTasks, type TaskHit, type TaskPage, toTaskHit, type WriteOutcome } from './tasks.ts';
 
@@ -163,43 +163,163 @@ export interface CreatorCounts {
   otherCreatorDocuments: number;
 }
 
+/** Tasks that do not carry their document's creator: written by the original server or an older version of ours. */
+const withoutCreator = {
+  bool: { filter: [{ exists: { field: 'task.key' } }], must_not: [{ exists: { field: 'dane.creator' } }] },
+};
+
 /**
- * Tasks per creator × state in one search: documents per `creator.id`, and through the join their `task`
- * children. The join makes this the expensive half of the overview (seconds at a million tasks, see
- * bench/overview.ts), so it is a request of its own.
+ * Up to this many tasks without a creator are grouped by their document id (the join field's parent id) and the
+ * creators of those documents read by id; more go through the join, which costs a pass over every task.
+ */
+export const LEGACY_BY_DOCUMENT_LIMIT = 10_000;
+
+function addCounts(into: TaskCounts, more: TaskCounts): TaskCounts {
+  const states = new Map(into.states.map((b) => [b.state, { ...b }]));
+  for (const b of more.states) {
+    const entry = states.get(b.state);
+    if (entry) {
+      entry.count += b.count;
+      entry.due += b.due;
+    } else states.set(b.state, { ...b });
+  }
+  return {
+    total: into.total + more.total,
+    states: [...states.values()].sort((a, b) => a.state - b.state),
+    doneRecently: into.doneRecently + more.doneRecently,
+  };
+}
+
+/**
+ * Tasks per creator × state. Tasks carry their document's creator (`dane.creator`), so this is two plain
+ * aggregations, no join: the creators with the most documents (and how many tasks carry no creator), then the
+ * tasks of those creators per state. Tasks without a creator (the original's, older versions') are counted under
+ * their document's creator: grouped by document id when they are few, else through the join as before (seconds
+ * at a million tasks, see bench/overview.ts).
  */
 export async function creatorCounts(options: {
   maxCreators: number;
   recentMinutes: number;
+  legacyByDocumentLimit?: number;
 }): Promise<CreatorCounts> {
+  const limit = options.legacyByDocumentLimit ?? LEGACY_BY_DOCUMENT_LIMIT;
   return store('creator counts', async (client) => {
-    const response = await searchAllShards(client, {
+    const first = await searchAllShards(client, {
       index: index(),
       body: {
         size: 0,
-        query: { exists: { field: 'creator.id' } },
         aggs: {
-          creators: {
-            terms: { field: 'creator.id', size: options.maxCreators },
-            aggs: { tasks: { children: { type: 'task' }, aggs: stateAggs(options.recentMinutes) } },
-          },
+          creators: { terms: { field: 'creator.id', size: options.maxCreators } },
+          legacy: { filter: withoutCreator },
         },
       } as Record<string, unknown>,
     });
-    const creators = (
-      response.body as {
-        aggregations?: { creators?: Buckets<{ tasks?: StateAggs }> & { sum_other_doc_count?: number } };
+    const firstAggs = (
+      first.body as {
+        aggregations?: {
+          creators?: Buckets & { sum_other_doc_count?: number };
+          legacy?: { doc_count: number };
+        };
       }
-    ).aggregations?.creators;
+    ).aggregations;
+    const listed = (firstAggs?.creators?.buckets ?? []).map((b) => ({
+      creator: String(b.key),
+      documents: b.doc_count,
+    }));
+    const otherCreatorDocuments = firstAggs?.creators?.sum_other_doc_count ?? 0;
+    if (listed.length === 0) return { creators: [], otherCreatorDocuments };
+
+    const names = listed.map((c) => c.creator);
+    const legacy = firstAggs?.legacy?.doc_count ?? 0;
+    const byDocument = legacy > 0 && legacy <= limit;
+    const joined = legacy > limit;
+    const aggs: Record<string, unknown> = {
+      tasks: {
+        terms: { field: 'dane.creator', include: names, size: names.length },
+        aggs: stateAggs(options.recentMinutes),
+      },
+    };
+    if (byDocument) {
+      aggs.legacy = {
+        filter: withoutCreator,
+        aggs: {
+          documents: {
+            terms: { field: 'role#document', size: limit },
+            aggs: stateAggs(options.recentMinutes),
+          },
+        },
+      };
+    }
+    if (joined) {
+      aggs.joined = {
+        filter: { terms: { 'creator.id': names } },
+        aggs: {
+          creators: {
+            terms: { field: 'creator.id', size: names.length },
+            aggs: {
+              tasks: {
+                children: { type: 'task' },
+                aggs: {
+                  legacy: {
+                    filter: { bool: { must_not: [{ exists: { field: 'dane.creator' } }] } },
+                    aggs: stateAggs(options.recentMinutes),
+                  },
+                },
+              },
+            },
+          },
+        },
+      };
+    }
+    const second = await searchAllShards(client, {
+      index: index(),
+      body: { size: 0, aggs } as Record<string, unknown>,
+    });
+    const secondAggs = (
+      second.body as {
+        aggregations?: {
+          tasks?: Buckets<StateAggs>;
+          legacy?: { documents?: Buckets<StateAggs> };
+          joined?: { creators?: Buckets<{ tasks?: { legacy?: StateAggs } }> };
+        };
+      }
+    ).aggregations;
+    const counts = new Map<string, TaskCounts>(names.map((name) => [name, countsOf(undefined)]));
+    const add = (creator: string, more: TaskCounts) => {
+      const known = counts.get(creator);
+      if (known) counts.set(creator, addCounts(known, more));
+    };
+    for (const b of secondAggs?.tasks?.buckets ?? []) add(String(b.key), countsOf(b));
+    for (const b of secondAggs?.joined?.creators?.buckets ?? [])
+      add(String(b.key), countsOf(b.tasks?.legacy));
+    const perDocument = secondAggs?.legacy?.documents?.buckets ?? [];
+    if (perDocument.length > 0) {
+      const creators = await creatorsOfDocuments(
+        client,
+        perDocument.map((b) => String(b.key)),
+      );
+      for (const b of perDocument) {
+        const creator = creators.get(String(b.key));
+        // A task whose document is gone belongs to no creator, as through the join.
+        if (creator !== undefined) add(creator, countsOf(b));
+      }
+    }
     return {
-      creators: (creators?.buckets ?? []).map((b) => ({
-        creator: String(b.key),
-        documents: b.doc_count,
-        ...countsOf(b.tasks),
-      })),
-      otherCreatorDocuments: creators?.sum_other_doc_count ?? 0,
+      creators: listed.map((c) => ({ ...c, ...(counts.get(c.creator) ?? countsOf(undefined)) })),
+      otherCreatorDocuments,
     };
   });
+}
+
+/** `creator.id` of each document found, as its keyword field indexes it (the terms aggregation's bucket key). */
+async function creatorsOfDocuments(client: Client, ids: readonly string[]): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (const doc of await mgetFound(client, index(), ids, ['creator.id'])) {
+    const id = (doc._source as { creator?: { id?: unknown } } | undefined)?.creator?.id;
+    if (typeof id === 'string' || typeof id === 'number' || typeof id === 'boolean')
+      found.set(doc._id, String(id));
+  }
+  return found;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { getConfig } from '../config.ts';
 import { ConflictError, DependencyUnavailableError, InvalidInputError, NotFoundError } from '../errors.ts';
+import { creatorTerm } from '../model/document.ts';
 import { taskId } from '../model/ids.ts';
 import {
   type ApiTask,
@@ -19,8 +20,8 @@ export const alreadyAssignedMessage = (key: string, documentId: string) =>
   `Task \`${key}\` already assigned to document \`${documentId}\``;
 
 /** A new task's `_source` under the configured policy. */
-export const newTaskSource = (spec: TaskSpec, documentId: string, now: Date): StoredTask =>
-  newTask(spec, documentId, now, policyFromConfig());
+export const newTaskSource = (spec: TaskSpec, documentId: string, now: Date, creator?: string): StoredTask =>
+  newTask(spec, documentId, now, policyFromConfig(), creator);
 
 /** Registers one task and publishes it before answering (spec §7.2.9, single form). */
 export async function assignTask(
@@ -30,15 +31,17 @@ export async function assignTask(
   ports: TaskPorts = defaultPorts(),
 ): Promise<ApiTask> {
   const { store, policy } = ports;
-  const parents = await store.getDocuments([documentId]);
-  if (!parents.has(documentId)) throw new NotFoundError(`No document with id \`${documentId}\` found`);
+  const parent = (await store.getDocuments([documentId])).get(documentId);
+  if (!parent) throw new NotFoundError(`No document with id \`${documentId}\` found`);
   const id = taskId(documentId, spec.key);
-  const source = newTask(spec, documentId, now, policy);
+  const source = newTask(spec, documentId, now, policy, creatorTerm(parent.creator.id));
   const stored = new Map<string, StoredTask>();
   // Created already claimed, then published: two writes around the publish (lib/tasks/publish.ts).
   const {
     created: [created],
-  } = await createAndPublish([{ id, documentId, source }], parents, now, ports, { stored });
+  } = await createAndPublish([{ id, documentId, source }], new Map([[documentId, parent]]), now, ports, {
+    stored,
+  });
   if (created?.status === 'conflict') throw new ConflictError(alreadyAssignedMessage(spec.key, documentId));
   if (created?.status !== 'ok') {
     const reason = created?.status === 'error' ? created.reason : 'unknown error';
@@ -73,14 +76,15 @@ export async function assignTasks(
   const failed: BatchAssignment['failed'] = [];
   const pending: NewTask[] = [];
   for (const documentId of documentIds) {
-    if (!parents.has(documentId)) {
+    const parent = parents.get(documentId);
+    if (!parent) {
       failed.push({ document_id: documentId, error: `[404] 'No document with id \`${documentId}\` found'` });
       continue;
     }
     pending.push({
       id: taskId(documentId, spec.key),
       documentId,
-      source: newTask(spec, documentId, now, policy),
+      source: newTask(spec, documentId, now, policy, creatorTerm(parent.creator.id)),
     });
   }
   // Small batches are created claimed and published at once; larger ones are created as registered and published

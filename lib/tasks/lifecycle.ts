@@ -211,8 +211,17 @@ export function resetChange(
   };
 }
 
-/** A new task's `_source`: 201 "Created", due for the sweep after a grace period in case nobody publishes it. */
-export function newTask(spec: TaskSpec, documentId: string, now: Date, policy: Policy): StoredTask {
+/**
+ * A new task's `_source`: 201 "Created", due for the sweep after a grace period in case nobody publishes it.
+ * `creator`: the creator id of its document (`creatorTerm`), kept for the per-creator counts.
+ */
+export function newTask(
+  spec: TaskSpec,
+  documentId: string,
+  now: Date,
+  policy: Policy,
+  creator: string | undefined,
+): StoredTask {
   const stamp = timestamp(now);
   return {
     task: {
@@ -225,7 +234,13 @@ export function newTask(spec: TaskSpec, documentId: string, now: Date, policy: P
     role: { name: 'task', parent: documentId },
     created_at: stamp,
     updated_at: stamp,
-    dane: { attempt: 0, retries: 0, due_at: now.getTime() + policy.createdGraceMs, last_error: null },
+    dane: {
+      attempt: 0,
+      retries: 0,
+      due_at: now.getTime() + policy.createdGraceMs,
+      last_error: null,
+      ...(creator === undefined ? {} : { creator }),
+    },
   };
 }
 

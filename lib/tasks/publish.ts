@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { OutgoingMessage, PublishOutcome } from '../broker/publisher.ts';
 import { DependencyUnavailableError } from '../errors.ts';
 import { logger } from '../log.ts';
-import type { ApiDocument } from '../model/document.ts';
+import { type ApiDocument, creatorTerm } from '../model/document.ts';
 import { type StoredTask, TaskMessageSchema, taskMessage } from '../model/task.ts';
 import { REFRESH, type Refresh } from '../store/refresh.ts';
 import type { ConditionalUpdate, NewTask, TaskHit, WriteOutcome } from '../store/tasks.ts';
@@ -51,6 +51,17 @@ export interface ClaimOptions {
   stored?: Map<string, StoredTask>;
 }
 
+/**
+ * A task written by the original server or an older version of ours learns its document's creator when it is
+ * claimed: its source is replaced whole then and the document is at hand, so the per-creator counts need the join
+ * for fewer tasks.
+ */
+function withCreator(source: TaskHit['source'], document: ApiDocument): TaskHit['source'] {
+  if (source.dane?.creator != null) return source;
+  const creator = creatorTerm(document.creator.id);
+  return creator === undefined ? source : { ...source, dane: { ...source.dane, creator } };
+}
+
 export async function claimAndPublish(
   hits: readonly TaskHit[],
   rule: ClaimRule,
@@ -91,7 +102,11 @@ export async function claimAndPublish(
       outcomes.set(hit.id, 'orphan');
       continue;
     }
-    const claimed = prepareClaim(hit, applyChange(hit.source, decision.change, now), document);
+    const claimed = prepareClaim(
+      hit,
+      withCreator(applyChange(hit.source, decision.change, now), document),
+      document,
+    );
     if (claimed) replacements.push(claimed);
     else outcomes.set(hit.id, 'publish-failed');
   }

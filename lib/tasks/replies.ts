@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DependencyUnavailableError } from '../errors.ts';
 import { logger } from '../log.ts';
-import type { ApiDocument } from '../model/document.ts';
+import { type ApiDocument, creatorTerm } from '../model/document.ts';
 import { taskId as taskIdOf } from '../model/ids.ts';
 import { type Reply, ReplySchema, type TaskSpec, TaskState, taskSpecOf } from '../model/task.ts';
 import { REFRESH } from '../store/refresh.ts';
@@ -226,30 +226,32 @@ async function carryOut(applied: readonly Applied[], now: Date, ports: TaskPorts
 async function followUp(applied: readonly Applied[], now: Date, ports: TaskPorts): Promise<void> {
   const { store, policy } = ports;
 
-  // 1. Create the dependencies that 412 replies named and that do not exist yet.
-  const toCreate = new Map<string, NewTask>();
+  // 1. Create the dependencies that 412 replies named and that do not exist yet: claimed and published at once
+  // (no refresh needed: lib/store/refresh.ts). Their documents are read once, for their messages and creator, and
+  // for the siblings published below.
+  const named = new Map<string, { documentId: string; spec: TaskSpec }>();
   for (const { hit, effects } of applied) {
     for (const effect of effects) {
       if (effect.type !== 'create-dependencies') continue;
       for (const spec of effect.specs) {
         const id = taskIdOf(hit.documentId, spec.key);
-        if (!toCreate.has(id))
-          toCreate.set(id, {
-            id,
-            documentId: hit.documentId,
-            source: newTask(spec, hit.documentId, now, policy),
-          });
+        if (!named.has(id)) named.set(id, { documentId: hit.documentId, spec });
       }
     }
   }
-  // Created claimed and published at once (no refresh needed: lib/store/refresh.ts); their documents are read
-  // once for them and for the siblings published below.
-  const pendingCreates = [...toCreate.values()];
   const documents =
-    pendingCreates.length > 0
-      ? await store.getDocuments(pendingCreates.map((t) => t.documentId))
+    named.size > 0
+      ? await store.getDocuments([...named.values()].map((n) => n.documentId))
       : new Map<string, ApiDocument>();
-  await createAndPublish(pendingCreates, documents, now, ports);
+  const toCreate: NewTask[] = [];
+  for (const [id, { documentId, spec }] of named) {
+    const document = documents.get(documentId);
+    // A document deleted meanwhile: its tasks go with it, so there is nothing to depend on.
+    if (!document) continue;
+    const source = newTask(spec, documentId, now, policy, creatorTerm(document.creator.id));
+    toCreate.push({ id, documentId, source });
+  }
+  await createAndPublish(toCreate, documents, now, ports);
 
   // 2. The siblings that can react, per document: found by one search (refreshed before it when the batch holds a
   // success), the versions this batch just wrote taking precedence.

@@ -116,7 +116,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await offline?.stop();
-  await getStoreClient().indices.delete({ index: getConfig().opensearch.index, ignore_unavailable: true });
+  const indices = [getConfig().opensearch.index, ...(offline ? [offline.keyIndex] : [])];
+  await getStoreClient().indices.delete({ index: indices.join(','), ignore_unavailable: true });
 });
 
 describe('the dashboard in a browser', () => {

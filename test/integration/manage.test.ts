@@ -10,6 +10,7 @@ import { getConfig } from '../../lib/config.ts';
 import type { CreatorsOverview, Overview } from '../../lib/model/overview.ts';
 import { ensureIndex } from '../../lib/store/bootstrap.ts';
 import { getStoreClient } from '../../lib/store/client.ts';
+import { creatorCounts, LEGACY_BY_DOCUMENT_LIMIT } from '../../lib/store/task-filters.ts';
 import { getTask } from '../../lib/store/tasks.ts';
 import { bulkAction } from '../../lib/tasks/bulk.ts';
 import { closeAmqp, uniqueKey, type WorkerQueue, workerQueue } from '../support/amqp.ts';
@@ -77,6 +78,51 @@ describe('GET /DANE/overview and /DANE/overview/creators', () => {
     });
     expect(creators.find((c) => c.creator === other)).toMatchObject({ documents: 2, total: 2 });
     expect(body.queues_error).toBeNull();
+  });
+
+  it("counts tasks without dane.creator (the original's, older versions') under their document's creator", async () => {
+    const ka = uniqueKey('OVLA');
+    const kb = uniqueKey('OVLB');
+    const creator = `C-${randomUUID()}`;
+    const shared = randomUUID();
+    await seedTasks([
+      // One document with a task that carries its creator and one that does not.
+      { key: ka, state: 200, creator, document: shared },
+      { key: kb, state: 500, creator, document: shared, legacy: true },
+      { key: ka, state: 502, creator, due: true, legacy: true },
+      { key: ka, state: 502, creator, legacy: true },
+      { key: ka, state: 200, creator, legacy: true },
+      { key: ka, state: 102, creator, due: true },
+    ]);
+    const expected = {
+      creator,
+      documents: 5,
+      total: 6,
+      states: { '200': 2, '500': 1, '502': 2, '102': 1 },
+      categories: { done: 2, failed: 2, backoff: 1, queued: 1, new: 0, waiting: 0, unroutable: 0 },
+    };
+    const response = await call(overviewCreators, 'GET', '/DANE/overview/creators');
+    expect(response.status).toBe(200);
+    expect((response.body as CreatorsOverview).creators.find((c) => c.creator === creator)).toMatchObject(
+      expected,
+    );
+    // The same counts whichever way the tasks without a creator are counted: by their documents' ids, or (when
+    // they are many) through the join.
+    for (const legacyByDocumentLimit of [LEGACY_BY_DOCUMENT_LIMIT, 0]) {
+      const counts = await creatorCounts({ maxCreators: 10_000, recentMinutes: 10, legacyByDocumentLimit });
+      const entry = counts.creators.find((c) => c.creator === creator);
+      expect(entry, `limit ${legacyByDocumentLimit}`).toMatchObject({
+        documents: 5,
+        total: 6,
+        doneRecently: 0,
+      });
+      expect(entry?.states).toEqual([
+        { state: 102, count: 1, due: 1 },
+        { state: 200, count: 2, due: 0 },
+        { state: 500, count: 1, due: 0 },
+        { state: 502, count: 2, due: 1 },
+      ]);
+    }
   });
 
   it('shows the queue of a key with its consumers, and warns while none is bound', async () => {

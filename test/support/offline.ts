@@ -98,13 +98,25 @@ function portIsFree(port: number): Promise<boolean> {
   });
 }
 
-/** A port `p` such that `p` .. `p + count - 1` are all free. */
+/** Ports handed out by this process: free until the server that was given them binds them. */
+const handedOut = new Set<number>();
+
+/**
+ * A port `p` such that `p` .. `p + count - 1` are all free: at random above 20,000, or, with `TEST_PORTS=5600-5619`
+ * (a machine shared by several people's runs), the first free ones in that range.
+ */
 async function freePorts(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt += 1) {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const range = /^(\d+)-(\d+)$/.exec(process.env.TEST_PORTS ?? '');
+  const candidates = range
+    ? Array.from({ length: Number(range[2]) - Number(range[1]) - count + 2 }, (_, i) => Number(range[1]) + i)
+    : Array.from({ length: 50 }, () => 20_000 + Math.floor(Math.random() * 20_000));
+  for (const port of candidates) {
     let free = true;
-    for (let i = 0; i < count && free; i += 1) free = await portIsFree(port + i);
-    if (free) return port;
+    for (let i = 0; i < count && free; i += 1)
+      free = !handedOut.has(port + i) && (await portIsFree(port + i));
+    if (!free) continue;
+    for (let i = 0; i < count; i += 1) handedOut.add(port + i);
+    return port;
   }
   throw new Error(`No ${count} free consecutive ports found for serverless-offline`);
 }
@@ -187,6 +199,7 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
 
   const stop = async () => {
     await Promise.all(started.map(stopGroup));
+    for (const used of [port, lambdaPort, gatewayPort]) handedOut.delete(used);
   };
 
   launch('offline', join(root, 'node_modules/.bin/serverless'), [

@@ -17,6 +17,8 @@ export interface SeedTask {
   lastError?: string;
   /** Documents of one group share a document id (tasks of one document). */
   document?: string;
+  /** Written as the original server (and our versions before tasks carried their creator) did: no `dane.creator`. */
+  legacy?: boolean;
 }
 
 export interface SeededTask extends SeedTask {
@@ -54,6 +56,7 @@ export async function seedTasks(entries: readonly SeedTask[], type = 'Video'): P
       },
     );
   }
+  const creatorOf = new Map([...documents.values()].map((d) => [d.documentId, d.creator]));
   for (const task of seeded) {
     lines.push(
       { index: { _index: index, _id: task.id, routing: task.documentId } },
@@ -67,6 +70,7 @@ export async function seedTasks(entries: readonly SeedTask[], type = 'Video'): P
           retries: task.due ? 1 : 0,
           due_at: task.due ? Date.now() + 3_600_000 : null,
           last_error: task.lastError ?? null,
+          ...(task.legacy ? {} : { creator: creatorOf.get(task.documentId) }),
         },
       },
     );

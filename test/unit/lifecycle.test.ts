@@ -166,7 +166,7 @@ describe('states table: what happens next', () => {
     // 201 Created / Reset: published at once; the sweep publishes it if nobody did within the grace.
     [
       '201 is due after the grace',
-      newTask({ key: 'K', priority: 1, args: {} }, 'doc', NOW, policy),
+      newTask({ key: 'K', priority: 1, args: {} }, 'doc', NOW, policy, 'C'),
       due(),
       undefined,
     ],
@@ -560,6 +560,15 @@ describe('the guarantee: no path stores a task that nothing will look at again',
   });
 
   it('a new task is due', () => {
-    expect(newTask({ key: 'K', priority: 1, args: {} }, 'doc', NOW, policy).dane?.due_at).toBe(T + 2 * MIN);
+    expect(newTask({ key: 'K', priority: 1, args: {} }, 'doc', NOW, policy, 'C').dane?.due_at).toBe(
+      T + 2 * MIN,
+    );
+  });
+
+  it('a new task carries its creator, and no creator key when the creator is unknown', () => {
+    expect(newTask({ key: 'K', priority: 1, args: {} }, 'doc', NOW, policy, 'C').dane?.creator).toBe('C');
+    expect(
+      newTask({ key: 'K', priority: 1, args: {} }, 'doc', NOW, policy, undefined).dane,
+    ).not.toHaveProperty('creator');
   });
 });

@@ -180,8 +180,8 @@ function Confirm(props: {
 
 function OverviewScreen(props: ScreenProps) {
   const { value: data, error } = useLoad(async () => (await api<Overview>('/DANE/overview')).body, [], props);
-  // The per-creator counts join tasks to documents and cost far more (seconds at a million tasks): every sixth
-  // refresh only.
+  // The per-creator counts are cheap while tasks carry their creator, but an index with many tasks of the original
+  // server counts those through the join (seconds at a million tasks): every sixth refresh only.
   const byCreator = useLoad(async () => (await api<CreatorsOverview>('/DANE/overview/creators')).body, [], {
     ...props,
     tick: Math.floor(props.tick / 6),
