@@ -112,7 +112,9 @@ export async function handleReplies(
         ? await store.tasksOfDocuments(waitingDocuments)
         : new Map<string, TaskHit[]>();
     // `hit` is the version read (what the write is conditional on); `next` the source after this reply.
-    const updates: Array<{ hit: TaskHit; item: ParsedReply; next: TaskHit; effects: Effect[] }> = [];
+    type Update = { hit: TaskHit; item: ParsedReply; next: TaskHit; effects: Effect[] };
+    // Per task, in batch order (a batch may hold several replies to one task): indexed, as batches run to thousands.
+    const updatesOf = new Map<string, Update[]>();
     const working = new Map<string, TaskHit>();
     for (const item of pending) {
       const hit = working.get(item.taskId) ?? hits.get(item.taskId);
@@ -141,13 +143,13 @@ export async function handleReplies(
       // Later replies for the same task in this batch see this one as applied (state no longer 102).
       const next: TaskHit = { ...hit, source: applyChange(hit.source, decision.change, now) };
       working.set(item.taskId, next);
-      const original = updates.find((u) => u.item.taskId === item.taskId)?.hit ?? hit;
-      updates.push({ hit: original, item, next, effects: decision.effects });
+      const earlier = updatesOf.get(item.taskId);
+      const update = { hit: earlier?.[0]?.hit ?? hit, item, next, effects: decision.effects };
+      if (earlier) earlier.push(update);
+      else updatesOf.set(item.taskId, [update]);
     }
     // One write per task: the last applied reply's source, conditional on the version read.
-    const lastPerTask = new Map<string, (typeof updates)[number]>();
-    for (const update of updates) lastPerTask.set(update.item.taskId, update);
-    const finalUpdates = [...lastPerTask.values()];
+    const finalUpdates = [...updatesOf.values()].map((sameTask) => sameTask[sameTask.length - 1] as Update);
     // Workers check their dependencies with a search, so a stored 200 must be searchable before the tasks waiting
     // on it are published again; and the follow-up finds those tasks (or the ones a failure releases) by a search
     // too, which must see the states stored just before (a 412 a second ago): one forced refresh for a batch with
@@ -166,7 +168,7 @@ export async function handleReplies(
     const retry: ParsedReply[] = [];
     finalUpdates.forEach((update, i) => {
       const result = results[i];
-      const sameTask = updates.filter((u) => u.item.taskId === update.item.taskId);
+      const sameTask = updatesOf.get(update.item.taskId) ?? [];
       if (result?.status === 'ok') {
         for (const u of sameTask) outcomes[u.item.index] = u === update ? 'applied' : 'duplicate';
         // The version just written: the follow-up's claims are conditional on it.
