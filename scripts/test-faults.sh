@@ -16,6 +16,8 @@ export RABBITMQ_MANAGEMENT_PORT="${FAULTS_MANAGEMENT_PORT:-15690}"
 export AMQP_URL="amqp://guest:guest@127.0.0.1:$RABBITMQ_NODE_PORT"
 export RABBITMQ_MANAGEMENT_URL="http://127.0.0.1:$RABBITMQ_MANAGEMENT_PORT"
 export DANE_INDEX="${DANE_INDEX:-dane-faults}"
+# The suite refuses to run without it: its scenarios stop the services these variables point at.
+export FAULTS_OWN_STACK=1
 
 stop() {
   bash localstack/down.sh || true

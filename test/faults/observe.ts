@@ -39,6 +39,19 @@ export class Observer {
     return response.json();
   }
 
+  /** Deletes the DANE index and its lease observations, so that a run starts from an empty store. */
+  async deleteIndices(): Promise<void> {
+    for (const name of [this.index, `${this.index}-queues`]) {
+      const response = await fetch(`${this.url}/${name}`, {
+        method: 'DELETE',
+        signal: AbortSignal.timeout(30_000),
+      });
+      if (!response.ok && response.status !== 404) {
+        throw new Error(`OpenSearch DELETE ${name}: ${response.status} ${await response.text()}`);
+      }
+    }
+  }
+
   /** Finished tasks of a key, or undefined while OpenSearch cannot answer (during an outage). */
   async doneCount(key: string): Promise<number | undefined> {
     try {

@@ -19,9 +19,17 @@ export async function service(name: Service, action: 'start' | 'stop'): Promise<
   });
 }
 
-/** Stops a service, waits `downMs` while the rest of the system runs on without it, then starts it again. */
-export async function outage(name: Service, downMs: number): Promise<{ restoredAt: number }> {
+/**
+ * Stops a service, calls `whileDown` once it is stopped (its port closed), waits `downMs` while the rest of the
+ * system runs on without it, then starts it again.
+ */
+export async function outage(
+  name: Service,
+  downMs: number,
+  whileDown: () => void = () => undefined,
+): Promise<{ restoredAt: number }> {
   await service(name, 'stop');
+  whileDown();
   await new Promise((resolveWait) => setTimeout(resolveWait, downMs));
   await service(name, 'start');
   return { restoredAt: Date.now() };

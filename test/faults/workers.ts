@@ -1,10 +1,11 @@
+import type { Socket } from 'node:net';
 import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 
 /**
  * Workers that behave like DANE's (spec §4): a durable queue named after the task key, bound `#.<KEY>` on the
  * topic exchange, `prefetch` messages at a time, the reply sent to `reply_to` with the task message's
  * correlation id copied verbatim, and the message acknowledged only once the job is over. Like a supervised
- * worker process, each one connects again after its connection died (broker restart, or killed).
+ * worker process, each one connects again after its connection died (broker restart), unless it was killed.
  */
 export interface PoolOptions {
   key: string;
@@ -16,19 +17,55 @@ export interface PoolOptions {
   replyFor?: (taskId: string, execution: number) => string | undefined;
 }
 
+/** One delivery a worker started a job for. */
+export interface Execution {
+  correlationId: string;
+  /** The broker's flag: this message was delivered before and not acknowledged then. */
+  redelivered: boolean;
+  at: number;
+}
+
+/** One connection of a worker: what it holds is counted per connection, so a reconnect starts from nothing. */
+interface Session {
+  model: ChannelModel;
+  channel: Channel;
+  /** The client side port of the connection: the management API names the connection by it. */
+  localPort: number;
+  /** Delivered and not acknowledged: delivery tag → task id. */
+  held: Map<number, string>;
+  closed: boolean;
+}
+
 interface Worker {
-  model?: ChannelModel;
-  channel?: Channel;
-  held: number;
+  session?: Session;
   stopped: boolean;
+  /** A frozen worker finishes no job (as one stuck in a long job): it holds what it has until it dies. */
+  frozen: boolean;
+  /** Called after every delivery to this worker (to wait for it to hold a number of messages). */
+  onDelivery?: () => void;
+}
+
+/** A worker chosen to be killed, frozen while it holds `held`. */
+export interface Victim {
+  localPort: number;
+  /** Correlation id → task id of each message it holds. */
+  held: Map<string, string>;
+  worker: Worker;
 }
 
 const sleep = (ms: number) => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 
 export class WorkerPool {
-  /** Task id → the correlation ids under which a worker ran it, in order. */
-  readonly executions = new Map<string, string[]>();
+  /** Task id → every job a worker started for it, in order. */
+  readonly executions = new Map<string, Execution[]>();
   private readonly workers: Worker[] = [];
+  private readonly waiters = new Set<() => void>();
+  private stopping = false;
+  private release: () => void = () => undefined;
+  /** Frozen jobs wait on this; stop() resolves it, so that no job is left pending after the pool. */
+  private readonly released = new Promise<void>((resolveRelease) => {
+    this.release = resolveRelease;
+  });
 
   constructor(
     private readonly options: PoolOptions,
@@ -39,16 +76,39 @@ export class WorkerPool {
   async start(count = this.options.workers): Promise<void> {
     const started: Promise<void>[] = [];
     for (let i = 0; i < count; i += 1) {
-      const worker: Worker = { held: 0, stopped: false };
+      const worker: Worker = { stopped: false, frozen: false };
       this.workers.push(worker);
       started.push(this.connect(worker));
     }
     await Promise.all(started);
   }
 
-  /** Messages delivered to a live worker and not yet acknowledged: what a fault right now may deliver twice. */
+  /** Messages delivered to a live connection and not yet acknowledged. */
   held(): number {
-    return this.workers.reduce((sum, w) => sum + (w.stopped ? 0 : w.held), 0);
+    return this.workers.reduce(
+      (sum, w) => sum + (w.session && !w.session.closed ? w.session.held.size : 0),
+      0,
+    );
+  }
+
+  /** Resolves once workers have started jobs for `count` tasks (fails after `timeoutMs`). */
+  startedAtLeast(count: number, timeoutMs: number): Promise<void> {
+    return new Promise((resolveStarted, rejectStarted) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        rejectStarted(
+          new Error(`workers started ${this.executions.size} tasks in ${timeoutMs} ms, not ${count}`),
+        );
+      }, timeoutMs);
+      const check = () => {
+        if (this.executions.size < count) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolveStarted();
+      };
+      this.waiters.add(check);
+      check();
+    });
   }
 
   /** Tasks a worker ran more than once. */
@@ -56,30 +116,73 @@ export class WorkerPool {
     return [...this.executions].filter(([, runs]) => runs.length > 1).map(([id]) => id);
   }
 
-  /** Kills one worker as a crash would (the socket is cut, nothing acknowledged); answers what it held. */
-  kill(): number {
-    const worker = this.workers.find((w) => !w.stopped && w.model);
-    if (!worker) throw new Error('no live worker to kill');
+  /**
+   * Freezes one live worker and waits until it holds `count` messages (its prefetch: the broker delivers up to
+   * that many while it acknowledges none, as long as the queue has messages ready), for at most `timeoutMs`.
+   */
+  async freezeHolding(count: number, timeoutMs: number): Promise<Victim> {
+    const worker = this.workers.find((w) => !w.stopped && w.session && !w.session.closed);
+    if (!worker?.session) throw new Error('no live worker to freeze');
+    const session = worker.session;
+    worker.frozen = true;
+    await new Promise<void>((resolveHeld, rejectHeld) => {
+      const check = () => {
+        if (session.held.size >= count) {
+          clearTimeout(timer);
+          worker.onDelivery = undefined;
+          resolveHeld();
+        } else if (session.closed) {
+          clearTimeout(timer);
+          rejectHeld(new Error('the worker to kill lost its connection before it held its messages'));
+        }
+      };
+      const timer = setTimeout(() => {
+        worker.onDelivery = undefined;
+        rejectHeld(
+          new Error(
+            `the frozen worker holds ${session.held.size} messages after ${timeoutMs} ms, not ${count}`,
+          ),
+        );
+      }, timeoutMs);
+      worker.onDelivery = check;
+      check();
+    });
+    const held = new Map<string, string>();
+    for (const taskId of session.held.values()) {
+      const runs = this.executions.get(taskId) ?? [];
+      const last = runs[runs.length - 1];
+      if (last) held.set(last.correlationId, taskId);
+    }
+    return { localPort: session.localPort, held, worker };
+  }
+
+  /** Kills a worker as a crash would: the socket is cut, nothing acknowledged, and it does not come back. */
+  kill(victim: Victim): void {
+    const { worker } = victim;
+    const session = worker.session;
+    if (!session || session.closed) throw new Error('the worker to kill is not connected');
     worker.stopped = true;
-    const held = worker.held;
-    const socket = (worker.model as unknown as { connection: { stream: { destroy(): void } } }).connection
-      .stream;
+    const socket = (session.model as unknown as { connection: { stream: Socket } }).connection.stream;
     socket.destroy();
     // Closing a connection whose socket is gone never completes: stop() must not wait for this one.
-    worker.model = undefined;
-    worker.channel = undefined;
-    return held;
+    session.closed = true;
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     for (const worker of this.workers) worker.stopped = true;
+    this.release();
     // Bounded: a connection the broker dropped may never answer its close.
-    const closing = Promise.all(this.workers.map((w) => w.model?.close().catch(() => undefined)));
+    const closing = Promise.all(
+      this.workers.map((w) =>
+        w.session?.closed ? undefined : w.session?.model.close().catch(() => undefined),
+      ),
+    );
     await Promise.race([closing, sleep(5_000)]);
   }
 
   private async connect(worker: Worker): Promise<void> {
-    while (!worker.stopped) {
+    while (!worker.stopped && !this.stopping) {
       try {
         const model = await amqp.connect(this.amqpUrl);
         const channel = await model.createChannel();
@@ -87,18 +190,23 @@ export class WorkerPool {
         await channel.assertQueue(this.options.key, { durable: true, arguments: { 'x-max-priority': 10 } });
         await channel.bindQueue(this.options.key, this.exchange, `#.${this.options.key}`);
         await channel.prefetch(this.options.prefetch ?? 1);
-        worker.model = model;
-        worker.channel = channel;
-        worker.held = 0;
+        const socket = (model as unknown as { connection: { stream: Socket } }).connection.stream;
+        const session: Session = {
+          model,
+          channel,
+          localPort: socket.localPort ?? 0,
+          held: new Map(),
+          closed: false,
+        };
+        worker.session = session;
         model.on('error', () => undefined);
         model.on('close', () => {
-          worker.model = undefined;
-          worker.channel = undefined;
-          worker.held = 0;
-          if (!worker.stopped) void sleep(500).then(() => this.connect(worker));
+          session.closed = true;
+          worker.onDelivery?.();
+          if (!worker.stopped && !this.stopping) void sleep(500).then(() => this.connect(worker));
         });
         await channel.consume(this.options.key, (message) => {
-          if (message) void this.run(worker, channel, message);
+          if (message) void this.run(worker, session, message);
         });
         return;
       } catch {
@@ -107,8 +215,8 @@ export class WorkerPool {
     }
   }
 
-  private async run(worker: Worker, channel: Channel, message: ConsumeMessage): Promise<void> {
-    worker.held += 1;
+  private async run(worker: Worker, session: Session, message: ConsumeMessage): Promise<void> {
+    const tag = message.fields.deliveryTag;
     const correlationId = String(message.properties.correlationId);
     let taskId = correlationId;
     try {
@@ -116,18 +224,23 @@ export class WorkerPool {
     } catch {
       // Not a task message: reply anyway, as DANE's worker would fail it.
     }
+    session.held.set(tag, taskId);
     const runs = this.executions.get(taskId) ?? [];
-    runs.push(correlationId);
+    runs.push({ correlationId, redelivered: message.fields.redelivered, at: Date.now() });
     this.executions.set(taskId, runs);
+    worker.onDelivery?.();
+    for (const waiter of [...this.waiters]) waiter();
     await sleep(this.options.workMs ?? 0);
+    if (worker.frozen) await this.released;
+    if (session.closed) return;
     const body =
       this.options.replyFor?.(taskId, runs.length) ?? JSON.stringify({ state: 200, message: 'Success' });
     try {
-      channel.sendToQueue(String(message.properties.replyTo), Buffer.from(body), { correlationId });
-      channel.ack(message);
+      session.channel.sendToQueue(String(message.properties.replyTo), Buffer.from(body), { correlationId });
+      session.channel.ack(message);
+      session.held.delete(tag);
     } catch {
-      // The channel died under the job (broker restart, kill): the broker delivers the message again.
+      // The channel died under the job (broker restart): the broker delivers the message again.
     }
-    worker.held = Math.max(0, worker.held - 1);
   }
 }
