@@ -9,6 +9,9 @@ import amqp, { type Channel, type ChannelModel } from 'amqplib';
 export class FakeWorker {
   private connection: ChannelModel | undefined;
   replied = 0;
+  /** When the first and the last reply were sent (performance.now()). */
+  firstReplyAt = 0;
+  lastReplyAt = 0;
 
   constructor(
     private readonly amqpUrl: string,
@@ -27,6 +30,8 @@ export class FakeWorker {
       if (replyTo) channel.sendToQueue(replyTo, body, { correlationId, persistent: true });
       channel.ack(message);
       this.replied += 1;
+      this.lastReplyAt = performance.now();
+      if (this.replied === 1) this.firstReplyAt = this.lastReplyAt;
     });
   }
 

@@ -113,9 +113,9 @@ export async function assignBatch(target: Target, channel: Channel, documentIds:
 
 /**
  * Worker replies end to end: a fake worker pool answers every message in `queue` with 200; timed from its start
- * until every task reads 200 in the index (real-time multi-gets of the tasks not yet done, so the bench forces
- * no refresh that the server would otherwise have to wait for) and, for ours, the replies function has finished
- * every batch (follow-up included).
+ * until every task reads 200 in the index (a count of the key's tasks at 200, confirmed by real-time multi-gets, so
+ * the bench forces no refresh that the server would otherwise have to wait for) and, for ours, the replies function
+ * has finished every batch (follow-up included).
  */
 export async function replies(
   target: Target,
@@ -132,9 +132,28 @@ export async function replies(
   await worker.start();
   let lastReport = now();
   try {
+    // Polled with a count of the key's tasks at 200 (cheap, and it forces no refresh: both servers refresh after
+    // storing successes); once it reaches N, the real-time multi-get below confirms every task.
+    const first = await client.get({ index: target.index, id: taskIds[0] as string });
+    const taskKey = (first.body as { _source: { task: { key: string } } })._source.task.key;
+    const doneCount = async () => {
+      const response = await client.count({
+        index: target.index,
+        body: {
+          query: { bool: { filter: [{ term: { 'task.key': taskKey } }, { term: { 'task.state': 200 } }] } },
+        },
+      } as never);
+      return (response.body as { count: number }).count;
+    };
     await waitFor(
       `${taskIds.length} replies applied`,
       async () => {
+        const done = await doneCount();
+        if (now() - lastReport > 10_000) {
+          lastReport = now();
+          progress(`${target.name}: ${done}/${taskIds.length} replies applied (${worker.replied} sent)`);
+        }
+        if (done < taskIds.length) return false;
         const still: string[] = [];
         for (let i = 0; i < pending.length; i += 10_000) {
           const ids = pending.slice(i, i + 10_000);
@@ -149,12 +168,6 @@ export async function replies(
           for (const doc of docs) if (doc._source?.task?.state !== 200) still.push(doc._id);
         }
         pending = still;
-        if (now() - lastReport > 10_000) {
-          lastReport = now();
-          progress(
-            `${target.name}: ${taskIds.length - pending.length}/${taskIds.length} replies applied (${worker.replied} sent)`,
-          );
-        }
         return pending.length === 0;
       },
       { timeoutMs: Math.max(300_000, taskIds.length * 400), intervalMs: 100 },
@@ -178,5 +191,8 @@ export async function replies(
   }
   const ms = end - start;
   await channel.deleteQueue(queue);
+  progress(
+    `${target.name}: workers sent replies from ${(worker.firstReplyAt - start).toFixed(0)} ms to ${(worker.lastReplyAt - start).toFixed(0)} ms; all applied at ${ms.toFixed(0)} ms`,
+  );
   return { ms, sent: worker.replied };
 }

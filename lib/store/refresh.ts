@@ -28,8 +28,14 @@ export const REFRESH = {
   /** Claims, publish outcomes, reply states: read back by id; the sweep's due-time search can lag a second. */
   taskUpdates: false,
   /**
-   * Replies whose follow-up publishes dependants: the dependants' workers check their dependencies with a search,
-   * so the stored states must be searchable first. One forced refresh per reply batch, not a wait per batch.
+   * Writes that leave a task waiting for its siblings (a worker's 412 or 201, a 424 release): a later reply
+   * batch finds such tasks by a search when their dependency succeeds, maybe within the second. One forced refresh
+   * per bulk request, paid only by batches that hold such a state.
+   */
+  waiters: true,
+  /**
+   * Before a reply batch's follow-up publishes dependants: their workers check their dependencies with a search,
+   * so the successes just stored must be searchable first. One explicit refresh, only then.
    */
   beforeDependants: true,
   /** Deletes: rare; a search right after must not offer what is gone (the original promised it too). */

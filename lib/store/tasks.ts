@@ -235,6 +235,13 @@ export async function tasksOfDocument(documentId: string): Promise<TaskHit[]> {
   });
 }
 
+/** Makes every write so far searchable (an explicit index refresh), for a reader known to search next. */
+export async function refreshTasks(): Promise<void> {
+  await store('refresh', async (client) => {
+    await client.indices.refresh({ index: index() });
+  });
+}
+
 /**
  * The tasks of many documents in one search (paged), grouped by document id; with `states`, only those in one of
  * them. Search results lag writes by up to a refresh interval: callers change what they find only by conditional

@@ -11,6 +11,7 @@ import {
   getTask,
   getTasks,
   queuedTaskKeys,
+  refreshTasks,
   replaceTasksIfUnchanged,
   tasksOfDocuments,
   updateTasksIfUnchanged,
@@ -28,6 +29,7 @@ export interface TaskStorePort {
   createTasks: typeof createTasks;
   updateTasksIfUnchanged: typeof updateTasksIfUnchanged;
   replaceTasksIfUnchanged: typeof replaceTasksIfUnchanged;
+  refreshTasks: typeof refreshTasks;
   tasksOfDocuments: typeof tasksOfDocuments;
   dueTasks: typeof dueTasks;
   updateTasksInState: typeof updateTasksInState;
@@ -77,6 +79,7 @@ export function defaultPorts(): TaskPorts {
       createTasks,
       updateTasksIfUnchanged,
       replaceTasksIfUnchanged,
+      refreshTasks,
       tasksOfDocuments,
       dueTasks,
       updateTasksInState,

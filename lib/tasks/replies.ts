@@ -150,20 +150,12 @@ export async function handleReplies(
     }
     // One write per task: the last applied reply's source, conditional on the version read.
     const finalUpdates = [...updatesOf.values()].map((sameTask) => sameTask[sameTask.length - 1] as Update);
-    // Workers check their dependencies with a search, so a stored 200 must be searchable before the tasks waiting
-    // on it are published again; and the follow-up finds those tasks (or the ones a failure releases) by a search
-    // too, which must see the states stored just before (a 412 a second ago): one forced refresh for a batch with
-    // such a follow-up, none otherwise.
-    const releasesDependants = finalUpdates.some((u) =>
-      u.effects.some(
-        (e) =>
-          (e.type === 'notify-siblings' && e.event.type === 'dependency-succeeded') ||
-          e.type === 'release-dependants',
-      ),
-    );
+    // Read back by id; searchable at once only where a later batch's follow-up must find the task by a search
+    // (lib/store/refresh.ts): a batch of plain successes forces no refresh here.
+    const leavesWaiters = finalUpdates.some((u) => REACTS_TO_SIBLINGS.includes(u.next.source.task.state));
     const results = await store.replaceTasksIfUnchanged(
       finalUpdates.map((u) => ({ hit: u.hit, source: u.next.source })),
-      releasesDependants ? REFRESH.beforeDependants : REFRESH.taskUpdates,
+      leavesWaiters ? REFRESH.waiters : REFRESH.taskUpdates,
     );
     const retry: ParsedReply[] = [];
     finalUpdates.forEach((update, i) => {
@@ -255,8 +247,8 @@ async function followUp(applied: readonly Applied[], now: Date, ports: TaskPorts
   }
   await createAndPublish(toCreate, documents, now, ports);
 
-  // 2. The siblings that can react, per document: found by one search (refreshed before it when the batch holds a
-  // success), the versions this batch just wrote taking precedence.
+  // 2. The siblings that can react, per document: found by one search (the writes that leave tasks waiting are
+  // refreshed), the versions this batch just wrote taking precedence.
   const concerned = applied.filter(({ effects }) =>
     effects.some((e) => e.type === 'notify-siblings' || e.type === 'release-dependants'),
   );
@@ -288,7 +280,12 @@ async function followUp(applied: readonly Applied[], now: Date, ports: TaskPorts
       }
     }
   }
-  if (toRun.size > 0) await claimAndPublish([...toRun.values()], 'run', now, ports, { documents });
+  if (toRun.size > 0) {
+    // The tasks about to run check their dependencies with a search: the successes just stored must be in it.
+    const storedSuccess = applied.some(({ hit }) => hit.source.task.state === TaskState.SUCCESS);
+    if (storedSuccess && REFRESH.beforeDependants) await store.refreshTasks();
+    await claimAndPublish([...toRun.values()], 'run', now, ports, { documents });
+  }
 
   // 4. Release, transitively, the tasks waiting on a dependency that failed for good.
   const releases = new Map<string, Array<{ key: string; message: string }>>();
@@ -339,7 +336,8 @@ export async function releaseDependants(
       }
     }
   }
-  const results = await ports.store.updateTasksIfUnchanged(updates);
+  // 424s react to a later success of their dependency: searchable at once, as a waiter's 412 is.
+  const results = await ports.store.updateTasksIfUnchanged(updates, REFRESH.waiters);
   const count = results.filter((r) => r.status === 'ok').length;
   if (count > 0) logger.info('Released dependants of a failed task', { released: count });
   return count;

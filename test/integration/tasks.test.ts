@@ -508,7 +508,9 @@ describe('worker replies', () => {
     const few = await requestsFor(3);
     const many = await requestsFor(30);
     expect(many).toEqual(few);
-    expect(Object.values(few.for200).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(8);
+    // Read the replies' tasks, store the states, find the waiting siblings, refresh before they run, read their
+    // documents, claim, record the publish outcome (and an empty orphan write that sends nothing).
+    expect(Object.values(few.for200).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(9);
   });
 
   it('a dependency that fails for good releases its dependants with a clear state', async () => {

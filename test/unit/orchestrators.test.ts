@@ -93,6 +93,7 @@ function stubs(
         updates.map(({ hit, doc }) => write(hit, (old) => merge(old, doc))),
       replaceTasksIfUnchanged: async (replacements) =>
         replacements.map(({ hit, source }) => write(hit, () => source)),
+      refreshTasks: async () => undefined,
       tasksOfDocuments: async (documentIds, states) => {
         const grouped = new Map<string, TaskHit[]>();
         for (const row of all()) {
