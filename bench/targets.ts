@@ -25,8 +25,22 @@ export interface Target {
    * only done when its invocation is.
    */
   repliesHandled?: () => { total: number; at: number };
+  /**
+   * Ours: stops (true) or resumes (false) the event emulator's process, so that replies pile up in the response
+   * queue as they do while the function is throttled or OpenSearch is out, and the drain can be timed alone.
+   */
+  pauseReplies?: (paused: boolean) => void;
   stop(): Promise<void>;
 }
+
+/**
+ * The exchange and response queue of a server under test, named after its index: benchmarks run side by side on
+ * one broker (the same vhost) must not take each other's replies.
+ */
+export const amqpNames = (index: string) => ({
+  exchange: `${index}-exchange`,
+  responseQueue: `${index}-response-queue`,
+});
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -45,8 +59,7 @@ export interface OursOptions extends Services {
 
 /** Ours, as `npm start` runs it: serverless-offline (every function) plus the local event source emulator. */
 export async function startOurs(options: OursOptions): Promise<Target> {
-  const exchange = 'DANE-exchange';
-  const responseQueue = 'DANE-response-queue';
+  const { exchange, responseQueue } = amqpNames(options.index);
   const env: Record<string, string> = {
     OPENSEARCH_URL: options.opensearchUrl,
     AMQP_URL: options.amqpUrl,
@@ -89,6 +102,9 @@ export async function startOurs(options: OursOptions): Promise<Target> {
     responseQueue,
     lambdaEndpoint: offline.lambdaEndpoint,
     repliesHandled: () => ({ ...handled }),
+    pauseReplies: (paused) => {
+      for (const pid of childrenMatching(/emulate-events/)) process.kill(pid, paused ? 'SIGSTOP' : 'SIGCONT');
+    },
     processes: () =>
       new Map([
         ['functions', childrenMatching(/serverless offline/)],
@@ -115,8 +131,7 @@ export async function startOriginal(options: OriginalOptions): Promise<Target> {
   const setup = spawnSync('bash', [join(root, 'bench/original/setup.sh')], { stdio: 'inherit' });
   if (setup.status !== 0) throw new Error('bench/original/setup.sh failed');
   const workdir = mkdtempSync(join(tmpdir(), 'dane-original-'));
-  const exchange = 'DANE-bench-original-exchange';
-  const responseQueue = 'DANE-bench-original-response-queue';
+  const { exchange, responseQueue } = amqpNames(options.index);
   const env = {
     ...process.env,
     ORIG_WORKDIR: workdir,

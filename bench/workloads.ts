@@ -124,12 +124,31 @@ export async function replies(
   amqpUrl: string,
   queue: string,
   taskIds: readonly string[],
+  options: { backlog?: boolean } = {},
 ) {
   const worker = new FakeWorker(amqpUrl, queue);
   let pending = [...taskIds];
   const handledBefore = target.repliesHandled?.().total ?? 0;
-  const start = now();
-  await worker.start();
+  let start = now();
+  if (options.backlog) {
+    // Every reply waits in the response queue first (the emulator stopped); timed from its resumption.
+    if (!target.pauseReplies) throw new Error(`${target.name}: no way to hold its replies back`);
+    target.pauseReplies(true);
+    try {
+      await worker.start();
+      await waitFor(`${taskIds.length} replies sent`, async () => worker.replied >= taskIds.length, {
+        timeoutMs: 120_000,
+        intervalMs: 20,
+      });
+    } catch (error) {
+      target.pauseReplies(false);
+      throw error;
+    }
+    start = now();
+    target.pauseReplies(false);
+  } else {
+    await worker.start();
+  }
   let lastReport = now();
   try {
     // Polled with a count of the key's tasks at 200 (cheap, and it forces no refresh: both servers refresh after
