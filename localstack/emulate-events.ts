@@ -10,7 +10,7 @@ import { logger } from '../lib/log.ts';
  * event, and acknowledges a batch only after the function succeeded (otherwise it is requeued, as on AWS).
  */
 // The same as the replies function's rabbitmq event in serverless.yml (batchSize, maximumBatchingWindow).
-const BATCH_SIZE = Number(process.env.EMULATE_BATCH_SIZE ?? 5000);
+const BATCH_SIZE = Number(process.env.EMULATE_BATCH_SIZE ?? 2000);
 const WINDOW_MS = Number(process.env.EMULATE_WINDOW_MS ?? 1000);
 const config = getConfig();
 const functionName = process.env.REPLIES_FUNCTION_NAME ?? `dane-server-${config.stage}-replies`;

@@ -71,7 +71,7 @@ describe('serverless.yml', () => {
       // A serverless variable, not a JavaScript template.
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text of serverless.yml
       Queues: ['${self:provider.environment.DANE_RESPONSE_QUEUE}'],
-      BatchSize: 5000,
+      BatchSize: 2000,
       MaximumBatchingWindowInSeconds: 1,
     });
     expect(events.existing).toEqual(events.create);
