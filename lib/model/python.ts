@@ -70,11 +70,80 @@ const WS = /[ \t\n\r]*/y;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the control range is the point of this pattern.
 const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
+const LOWER_E = 0x65;
+const UPPER_E = 0x45;
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+/** Well below the exact parser's limit of 512, so that everything near it is left to the exact parser. */
+const PLAIN_MAX_DEPTH = 256;
+
+/**
+ * True when JSON.parse gives exactly what the exact parser below would: no number outside a string is written in
+ * float notation (a `.`, or an `e` right after a digit) or has 16 or more digits (all numbers up to 15 digits are
+ * safe integers), and nesting stays far from the exact parser's depth limit. Strings are skipped with indexOf, so
+ * this costs a fraction of a parse. A false answer may be a false alarm (malformed text, `1.5`): the exact parser
+ * then decides.
+ */
+export function holdsOnlyPlainNumbers(text: string): boolean {
+  let depth = 0;
+  let digits = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c >= ZERO && c <= NINE) {
+      digits += 1;
+      if (digits >= 16) return false;
+      continue;
+    }
+    if ((c === LOWER_E || c === UPPER_E) && digits > 0) return false;
+    digits = 0;
+    if (c === QUOTE) {
+      let end = i;
+      for (;;) {
+        end = text.indexOf('"', end + 1);
+        if (end === -1) return false;
+        let backslashes = 0;
+        while (text.charCodeAt(end - 1 - backslashes) === BACKSLASH) backslashes += 1;
+        if (backslashes % 2 === 0) break;
+      }
+      i = end;
+    } else if (c === DOT) {
+      return false;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      depth += 1;
+      if (depth > PLAIN_MAX_DEPTH) return false;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth -= 1;
+    }
+  }
+  return true;
+}
+
 /**
  * Standard JSON, except that numbers Python would render differently from JavaScript come back as PyFloat or
- * PyInt. Strings are decoded by JSON.parse itself, so escapes behave exactly as everywhere else.
+ * PyInt. Strings are decoded by JSON.parse itself, so escapes behave exactly as everywhere else. Text without
+ * such numbers (almost every body: ids are strings in practice) goes to JSON.parse whole, ten times faster or more;
+ * anything JSON.parse refuses goes to the exact parser, whose error message names the position.
  */
 export function parsePythonJson(text: string): unknown {
+  if (holdsOnlyPlainNumbers(text)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // The exact parser below throws the JsonSyntaxError.
+    }
+  }
+  return parsePythonJsonExactly(text);
+}
+
+/** The parser itself, character by character: the reference the fast path of parsePythonJson is tested against. */
+export function parsePythonJsonExactly(text: string): unknown {
   let at = 0;
   const fail = (what: string): never => {
     throw new JsonSyntaxError(`${what} at position ${at}`);
@@ -182,14 +251,49 @@ export function parsePythonJson(text: string): unknown {
  * back and recomputes its id from `str(target.id)` gets the id it was stored under.
  */
 export function toPythonJson(value: unknown): string {
+  return plainJsonValue(value) ? (JSON.stringify(value) ?? 'null') : toPythonJsonExactly(value);
+}
+
+/**
+ * True when JSON.stringify writes `value` exactly as `toPythonJsonExactly` does: only plain objects, arrays and JSON
+ * scalars, no PyFloat or PyInt, nothing with a toJSON of its own. Walking is far cheaper than writing by hand.
+ */
+function plainJsonValue(value: unknown, depth = 0): boolean {
+  if (value === null) return true;
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+    case 'function':
+      return true;
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (depth > PLAIN_MAX_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (const item of value) if (!plainJsonValue(item, depth + 1)) return false;
+    return true;
+  }
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
+  for (const inner of Object.values(value)) if (!plainJsonValue(inner, depth + 1)) return false;
+  return true;
+}
+
+/** The writer itself, value by value: the reference the fast path of toPythonJson is tested against. */
+export function toPythonJsonExactly(value: unknown): string {
   if (value instanceof PyFloat) return pythonFloatRepr(value.value);
   if (value instanceof PyInt) return value.lexeme;
-  if (Array.isArray(value)) return `[${value.map((item) => toPythonJson(item ?? null)).join(',')}]`;
+  if (Array.isArray(value)) return `[${value.map((item) => toPythonJsonExactly(item ?? null)).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const members: string[] = [];
     for (const [key, inner] of Object.entries(value)) {
       if (inner === undefined || typeof inner === 'function') continue;
-      members.push(`${JSON.stringify(key)}:${toPythonJson(inner)}`);
+      members.push(`${JSON.stringify(key)}:${toPythonJsonExactly(inner)}`);
     }
     return `{${members.join(',')}}`;
   }

@@ -6,8 +6,15 @@
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 const ALWAYS_SAFE = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~';
 
-function quote(text: string, safe: string): string {
-  const keep = new Set([...ALWAYS_SAFE, ...safe]);
+const REQUOTE_SAFE = new Set([...ALWAYS_SAFE, ..."!#$%&'()*+,/:;=?@[]~"]);
+const QUOTE_ALL_SAFE = new Set([...ALWAYS_SAFE, ..."!#$&'()*+,/:;=?@[]~"]);
+/**
+ * Only characters that both steps keep as they are (no `%`, nothing to encode): the answer is the URL itself.
+ * Most URLs are like this, and the steps below cost some 25 µs each.
+ */
+const UNCHANGED = /^[A-Za-z0-9_.\-~!#$&'()*+,/:;=?@[\]]*$/;
+
+function quote(text: string, keep: ReadonlySet<string>): string {
   let out = '';
   for (const char of text) {
     if (keep.has(char)) {
@@ -41,10 +48,11 @@ function unquoteUnreserved(uri: string): string {
 
 export function requoteUrl(raw: string): string {
   const uri = raw.trim();
+  if (UNCHANGED.test(uri)) return uri;
   try {
-    return quote(unquoteUnreserved(uri), "!#$%&'()*+,/:;=?@[]~");
+    return quote(unquoteUnreserved(uri), REQUOTE_SAFE);
   } catch (error) {
     if (!(error instanceof InvalidEscapeError)) throw error;
-    return quote(uri, "!#$&'()*+,/:;=?@[]~");
+    return quote(uri, QUOTE_ALL_SAFE);
   }
 }
