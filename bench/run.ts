@@ -95,7 +95,10 @@ progress(
 );
 for (const index of Object.values(indices)) await client.indices.delete({ index }, { ignore: [404] });
 // Replies left over from an interrupted run would be applied to nothing, but they would cost time.
-for (const queue of ['DANE-response-queue', 'DANE-bench-original-response-queue']) {
+for (const queue of [
+  process.env.DANE_RESPONSE_QUEUE ?? 'DANE-response-queue',
+  'DANE-bench-original-response-queue',
+]) {
   const probe = await connection.createChannel();
   probe.on('error', () => undefined);
   await probe.deleteQueue(queue).catch(() => undefined);

@@ -45,8 +45,9 @@ export interface OursOptions extends Services {
 
 /** Ours, as `npm start` runs it: serverless-offline (every function) plus the local event source emulator. */
 export async function startOurs(options: OursOptions): Promise<Target> {
-  const exchange = 'DANE-exchange';
-  const responseQueue = 'DANE-response-queue';
+  // Names of our own on a shared broker (as for the index): the run deletes its response queue first.
+  const exchange = process.env.DANE_EXCHANGE ?? 'DANE-exchange';
+  const responseQueue = process.env.DANE_RESPONSE_QUEUE ?? 'DANE-response-queue';
   const env: Record<string, string> = {
     OPENSEARCH_URL: options.opensearchUrl,
     AMQP_URL: options.amqpUrl,
