@@ -117,10 +117,20 @@ function outcomeOf(item: BulkItem | undefined): WriteOutcome {
   return { status: 'error', kind, reason: `[${item.status}] ${describeItemError(item.error)}` };
 }
 
+/**
+ * Only what `outcomeOf` reads: of 10,000 items, OpenSearch otherwise writes (and we parse) some 2 MB of index
+ * names, ids, versions, results and shard counts.
+ */
+const BULK_FILTER = 'items.*.status,items.*._seq_no,items.*._primary_term,items.*.error';
+
 async function bulk(operation: string, lines: unknown[], refresh: Refresh): Promise<WriteOutcome[]> {
   if (lines.length === 0) return [];
   return store(operation, async (client) => {
-    const response = await client.bulk({ body: lines as Record<string, unknown>[], refresh });
+    const response = await client.bulk({
+      body: lines as Record<string, unknown>[],
+      refresh,
+      filter_path: BULK_FILTER,
+    });
     const items = (response.body as { items: Record<string, BulkItem>[] }).items;
     return items.map((item) => outcomeOf(Object.values(item)[0]));
   });
