@@ -95,7 +95,8 @@ export async function createDocument(doc: NewDocument): Promise<CreateOutcome> {
  * Documents per `_bulk` request of a batch, and how many such requests at most. One shard takes one bulk request
  * on one write thread: 10,000 documents in one request index at the speed of one core, in four concurrent
  * requests at that of all the cores the node has (measured here on 2 cores: 4 × 2,500 then one refresh took
- * 443 ms, one request of 10,000 with refresh=true 626 ms). Below two chunks' worth a batch goes in one request.
+ * 443 ms, one request of 10,000 with refresh=true 626 ms; with other jobs busy on the machine, 436 vs 477 ms).
+ * Below two chunks' worth a batch goes in one request.
  */
 export const BULK_CHUNK_MIN = 1_000;
 export const BULK_CONCURRENCY = 4;
