@@ -10,7 +10,10 @@ import {
 import { toPythonJson } from '../model/python.ts';
 import { ensureIndex } from './bootstrap.ts';
 import { withStore } from './client.ts';
-import { describeItemError, type ItemError, mgetFound, searchAllShards } from './items.ts';
+import { bulkChunks, describeItemError, type ItemError, mgetFound, searchAllShards } from './items.ts';
+
+export { BULK_CHUNK_MIN, BULK_CONCURRENCY } from './items.ts';
+
 import {
   type Paged,
   type PageParams,
@@ -91,16 +94,6 @@ export async function createDocument(doc: NewDocument): Promise<CreateOutcome> {
   });
 }
 
-/**
- * Documents per `_bulk` request of a batch, and how many such requests at most. One shard takes one bulk request
- * on one write thread: 10,000 documents in one request index at the speed of one core, in four concurrent
- * requests at that of all the cores the node has (measured here on 2 cores: 4 × 2,500 then one refresh took
- * 443 ms, one request of 10,000 with refresh=true 626 ms; with other jobs busy on the machine, 436 vs 477 ms).
- * Below two chunks' worth a batch goes in one request.
- */
-export const BULK_CHUNK_MIN = 1_000;
-export const BULK_CONCURRENCY = 4;
-
 type BulkCreateItem = { create?: ErrorBody };
 
 function createOutcome(item: BulkCreateItem | undefined): CreateOutcome {
@@ -132,14 +125,7 @@ const onlyMappedFields = (doc: NewDocument) =>
  * BULK_CHUNK_MIN, or one request when some document brings fields of its own (see onlyMappedFields).
  */
 export function documentChunks(docs: readonly NewDocument[]): Array<{ start: number; end: number }> {
-  const n = docs.length;
-  const count = docs.every(onlyMappedFields)
-    ? Math.max(1, Math.min(BULK_CONCURRENCY, Math.floor(n / BULK_CHUNK_MIN)))
-    : 1;
-  const size = Math.ceil(n / count);
-  const chunks: Array<{ start: number; end: number }> = [];
-  for (let start = 0; start < n; start += size) chunks.push({ start, end: Math.min(n, start + size) });
-  return chunks;
+  return bulkChunks(docs.length, docs.every(onlyMappedFields));
 }
 
 /**

@@ -4,6 +4,7 @@ import { type ApiTask, type StoredTask, StoredTaskSchema, toApiTask } from '../m
 import { ensureIndex } from './bootstrap.ts';
 import { withStore } from './client.ts';
 import {
+  bulkChunks,
   classifyItemError,
   describeItemError,
   type ItemError,
@@ -136,13 +137,35 @@ async function bulk(operation: string, lines: unknown[], refresh: Refresh): Prom
   });
 }
 
-/** Creates tasks with `op_type=create`: a task id that exists already comes back as `conflict`. */
-export function createTasks(tasks: readonly NewTask[], refresh: Refresh = REFRESH.newTasks) {
-  const lines: unknown[] = [];
-  for (const task of tasks) {
-    lines.push({ create: { _index: index(), _id: task.id, routing: task.documentId } }, task.source);
-  }
-  return bulk('create tasks', lines, refresh);
+/**
+ * Creates tasks with `op_type=create`: a task id that exists already comes back as `conflict`. A large batch of
+ * one spec (batch assignment: every source shares the spec's `args` object, so no chunk brings a field another
+ * does not) goes in concurrent `_bulk` requests, then one refresh if the policy asks for one (bulkChunks).
+ */
+export async function createTasks(
+  tasks: readonly NewTask[],
+  refresh: Refresh = REFRESH.newTasks,
+): Promise<WriteOutcome[]> {
+  const lines = (from: number, to: number) => {
+    const out: unknown[] = [];
+    for (let i = from; i < to; i += 1) {
+      const task = tasks[i] as NewTask;
+      out.push({ create: { _index: index(), _id: task.id, routing: task.documentId } }, task.source);
+    }
+    return out;
+  };
+  const args = tasks[0]?.source.task.args;
+  const chunks = bulkChunks(
+    tasks.length,
+    tasks.every((task) => task.source.task.args === args),
+  );
+  if (chunks.length <= 1) return bulk('create tasks', lines(0, tasks.length), refresh);
+  const refreshAfter = refresh === true;
+  const answers = await Promise.all(
+    chunks.map(({ start, end }) => bulk('create tasks', lines(start, end), refreshAfter ? false : refresh)),
+  );
+  if (refreshAfter) await refreshTasks();
+  return answers.flat();
 }
 
 export interface ConditionalUpdate {

@@ -7,8 +7,11 @@ import type { PublishTasksEvent } from '../model/task.ts';
  * Hands the publishing of a large batch to the `publishTasks` function, invoked asynchronously, so the HTTP
  * request answers as soon as the tasks are stored. Async invoke payloads are limited to 256 KB, hence chunks.
  * If an invoke fails the tasks stay at 201 with a due time, and the sweep publishes them: nothing is lost.
+ * 5,000 ids of 40 hex digits make a payload of about 215 KB. Each invocation works its ids in concurrent chunks
+ * (PUBLISH_CONCURRENCY), so fewer, larger invocations publish as fast with fewer cold starts: measured through
+ * serverless-offline, 5 cold invocations of 2,000 spent 4-5 s starting before their first publish.
  */
-export const DISPATCH_CHUNK = 2_000;
+export const DISPATCH_CHUNK = 5_000;
 
 let lambda: LambdaClient | undefined;
 

@@ -277,17 +277,33 @@ async function publishClaimed(
   });
 }
 
-/** Claims and publishes the tasks with these ids, a thousand at a time; how many were published. */
+/**
+ * Tasks per chunk of the publisher, and how many chunks at once. A chunk is a multi-get of tasks and of their
+ * documents, a conditional bulk claim, a pipelined publish and a bulk write of the outcomes; one chunk after the
+ * other leaves OpenSearch idle while the broker confirms and the broker idle while OpenSearch writes. Measured
+ * in-process on 2 cores for 10,000 tasks: one at a time 3.0 s, three at a time 2.0 s.
+ */
+export const PUBLISH_CHUNK = 1_000;
+export const PUBLISH_CONCURRENCY = 3;
+
+/** Claims and publishes the tasks with these ids, PUBLISH_CHUNK at a time; how many were published. */
 export async function publishTasksById(
   taskIds: readonly string[],
   now: Date = new Date(),
   ports: TaskPorts = defaultPorts(),
 ): Promise<number> {
+  const chunks: string[][] = [];
+  for (let i = 0; i < taskIds.length; i += PUBLISH_CHUNK) chunks.push(taskIds.slice(i, i + PUBLISH_CHUNK));
   let published = 0;
-  for (let i = 0; i < taskIds.length; i += 1_000) {
-    const hits = await ports.store.getTasks(taskIds.slice(i, i + 1_000));
-    const outcomes = await claimAndPublish([...hits.values()], 'run', now, ports);
-    published += [...outcomes.values()].filter((o) => o === 'published').length;
-  }
+  let next = 0;
+  const lane = async () => {
+    while (next < chunks.length) {
+      const ids = chunks[next++] as string[];
+      const hits = await ports.store.getTasks(ids);
+      const outcomes = await claimAndPublish([...hits.values()], 'run', now, ports);
+      for (const outcome of outcomes.values()) if (outcome === 'published') published += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PUBLISH_CONCURRENCY, chunks.length) }, lane));
   return published;
 }
