@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler as taskAction } from '../../functions/http/task-action.ts';
 import { handler as taskCreate } from '../../functions/http/task-create.ts';
@@ -11,8 +12,11 @@ import { getConfig } from '../../lib/config.ts';
 import { taskId } from '../../lib/model/ids.ts';
 import { ensureIndex } from '../../lib/store/bootstrap.ts';
 import { getStoreClient } from '../../lib/store/client.ts';
-import { getTask, updateTasksIfUnchanged } from '../../lib/store/tasks.ts';
+import { bulkChunks } from '../../lib/store/items.ts';
+import { createTasks, getTask, updateTasksIfUnchanged } from '../../lib/store/tasks.ts';
+import { newTaskSource } from '../../lib/tasks/assign.ts';
 import { defaultPorts, type TaskPorts } from '../../lib/tasks/ports.ts';
+import { publishTasksById } from '../../lib/tasks/publish.ts';
 import { handleReplies } from '../../lib/tasks/replies.ts';
 import { attemptOf, closeAmqp, uniqueKey, type WorkerQueue, workerQueue } from '../support/amqp.ts';
 import { indexTestDocument } from '../support/documents.ts';
@@ -182,6 +186,55 @@ describe('POST /DANE/task (batch)', () => {
     ]);
     const messages = await worker.drain();
     expect(messages).toHaveLength(1);
+  });
+});
+
+describe('large batches (concurrent bulk requests, concurrent publisher chunks)', () => {
+  it('creates every task once and in order across the requests, and publishes each exactly once', async () => {
+    const worker = await queueFor('LARGE');
+    const n = 2_500;
+    expect(bulkChunks(n, true).length).toBeGreaterThan(1);
+    const documentIds = Array.from({ length: n }, (_, i) =>
+      createHash('sha1').update(`large-${worker.key}-${i}`).digest('hex'),
+    );
+    const lines = documentIds.flatMap((id) => [
+      { create: { _index: index, _id: id } },
+      {
+        target: { id, url: 'http://example.org/v.mp4', type: 'Video' },
+        creator: { id: 'TESTS', type: 'Organization' },
+        created_at: '2026-01-01T00:00:00',
+        updated_at: '2026-01-01T00:00:00',
+        role: 'document',
+      },
+    ]);
+    expect((await client.bulk({ body: lines })).body.errors).toBe(false);
+    // One task exists already, in the second request's half: its create alone must come back as a conflict.
+    const taken = documentIds[2_000] as string;
+    await call(taskCreate, 'POST', '/DANE/task', { body: { document_id: taken, key: worker.key } });
+    expect(await worker.drain(200)).toHaveLength(1);
+
+    const spec = { key: worker.key, priority: 1, args: {} };
+    const now = new Date();
+    const tasks = documentIds.map((documentId) => ({
+      id: taskId(documentId, worker.key),
+      documentId,
+      source: newTaskSource(spec, documentId, now),
+    }));
+    const created = await createTasks(tasks, true);
+    expect(created).toHaveLength(n);
+    created.forEach((outcome, i) => {
+      expect(outcome.status).toBe(i === 2_000 ? 'conflict' : 'ok');
+    });
+    const published = await publishTasksById(
+      tasks.filter((_, i) => i !== 2_000).map((task) => task.id),
+      now,
+    );
+    expect(published).toBe(n - 1);
+    const messages = await worker.drain();
+    const ids = messages.map((m) => JSON.parse(m.content.toString()).task._id as string);
+    expect(ids).toHaveLength(n - 1);
+    expect(new Set(ids).size).toBe(n - 1);
+    expect((await stateOf(tasks[1_234]?.id as string)).state).toBe(102);
   });
 });
 
