@@ -67,7 +67,7 @@ async function invoke(messages: ConsumeMessage[]): Promise<boolean> {
 }
 
 async function consumeOnce(): Promise<void> {
-  const connection = await amqp.connect(config.amqp.url);
+  const connection = await amqp.connect(config.amqp.url, { noDelay: true });
   const channel = await connection.createChannel();
   await channel.assertQueue(config.amqp.responseQueue, { durable: true });
   await channel.prefetch(BATCH_SIZE);
