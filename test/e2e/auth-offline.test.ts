@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { createKey } from '../../lib/auth/keys.ts';
 import { OpenSearchKeyStore } from '../../lib/auth/opensearch-key-store.ts';
 import { getStoreClient, resetStoreClient } from '../../lib/store/client.ts';
 import { secretParts } from '../support/log-capture.ts';
+import { freePorts } from '../support/offline.ts';
 
 // functions/http/authorizer.ts under serverless-offline 14.8.2, in front of an echo function (test/e2e/auth/
 // serverless.yml), with keys in the real OpenSearch. What API Gateway does is in the comments of each check.
@@ -20,16 +20,6 @@ let baseUrl = '';
 const keys: Record<string, string> = {};
 const store = new OpenSearchKeyStore(INDEX, 0);
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer().once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
-
 beforeAll(async () => {
   await getStoreClient().indices.delete({ index: INDEX, ignore_unavailable: true });
   for (const [name, scopes] of [
@@ -39,8 +29,9 @@ beforeAll(async () => {
   ] as const) {
     keys[name] = (await createKey(store, PEPPER, { name, scopes: [...scopes] })).key;
   }
-  const port = await freePort();
-  const lambdaPort = await freePort();
+  // Below the ephemeral range, so no outgoing connection takes them before serverless-offline binds them.
+  const port = await freePorts(2);
+  const lambdaPort = port + 1;
   baseUrl = `http://127.0.0.1:${port}`;
   child = spawn(
     resolve(root, 'node_modules/.bin/serverless'),

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,14 +102,33 @@ function portIsFree(port: number): Promise<boolean> {
 const handedOut = new Set<number>();
 
 /**
- * A port `p` such that `p` .. `p + count - 1` are all free: at random above 20,000, or, with `TEST_PORTS=5600-5619`
- * (a machine shared by several people's runs), the first free ones in that range.
+ * The first port of the kernel's ephemeral range (from which outgoing connections take their local port). Ports
+ * for servers are chosen below it: a port in it that is free now can be taken, before the server binds it, by any
+ * outgoing connection, e.g. the gateway adapter's own attempts to reach the Lambda endpoint not yet listening (a
+ * CI run failed so with EADDRINUSE).
  */
-async function freePorts(count: number): Promise<number> {
+function ephemeralStart(): number {
+  try {
+    const first = Number(
+      readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
+    );
+    if (Number.isInteger(first) && first > 12_000) return first;
+  } catch {
+    // not Linux: the IANA ephemeral range
+  }
+  return 49_152;
+}
+
+/**
+ * A port `p` such that `p` .. `p + count - 1` are all free: at random from 10,000 up to the ephemeral range, or,
+ * with `TEST_PORTS=5600-5619` (a machine shared by several people's runs), the first free ones in that range.
+ */
+export async function freePorts(count: number): Promise<number> {
   const range = /^(\d+)-(\d+)$/.exec(process.env.TEST_PORTS ?? '');
+  const span = ephemeralStart() - 10_000 - count;
   const candidates = range
     ? Array.from({ length: Number(range[2]) - Number(range[1]) - count + 2 }, (_, i) => Number(range[1]) + i)
-    : Array.from({ length: 50 }, () => 20_000 + Math.floor(Math.random() * 20_000));
+    : Array.from({ length: 50 }, () => 10_000 + Math.floor(Math.random() * span));
   for (const port of candidates) {
     let free = true;
     for (let i = 0; i < count && free; i += 1)
@@ -128,29 +147,11 @@ export const workerCredential = (offline: Offline) => ({
 });
 
 export async function startOffline(options: OfflineOptions = {}): Promise<Offline> {
-  const port = options.port ?? (await freePorts(2));
-  const lambdaPort = port + 1;
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const lambdaEndpoint = `http://127.0.0.1:${lambdaPort}`;
-  const gatewayPort = await freePorts(1);
-  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
   const index = process.env.DANE_INDEX ?? 'dane-test-index';
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    DANE_INDEX: index,
-    AUTH_KEYS_INDEX: process.env.AUTH_KEYS_INDEX ?? `${index}-auth-keys`,
-    // The AWS SDK refuses to sign without credentials, even against serverless-offline.
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_REGION: process.env.AWS_REGION ?? 'eu-west-1',
-    LAMBDA_ENDPOINT: lambdaEndpoint,
-    GATEWAY_PORT: String(gatewayPort),
-    ...options.env,
-  };
-
+  const keysIndex = options.env?.AUTH_KEYS_INDEX ?? process.env.AUTH_KEYS_INDEX ?? `${index}-auth-keys`;
   // Names are never reused, so every run makes its own; the run's server and this process share index and pepper.
-  const store = new OpenSearchKeyStore(env.AUTH_KEYS_INDEX, 0);
-  const pepper = env.AUTH_KEY_PEPPER || LOCAL_DEVELOPMENT_PEPPER;
+  const store = new OpenSearchKeyStore(keysIndex, 0);
+  const pepper = options.env?.AUTH_KEY_PEPPER || process.env.AUTH_KEY_PEPPER || LOCAL_DEVELOPMENT_PEPPER;
   const run = Math.random().toString(36).slice(2, 10);
   const makeKey = async (prefix: string, scopes: Scope[]): Promise<TestKey> => {
     const { info, key } = await createKey(store, pepper, { name: `${prefix}-${run}`, scopes });
@@ -159,6 +160,41 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
   const keys = {
     admin: await makeKey('e2e-admin', ['admin']),
     worker: await makeKey('e2e-worker', ['worker']),
+  };
+
+  // A port checked free can still be bound by another test process before our server binds it; such a start
+  // fails with EADDRINUSE and is tried again on other ports (never when the caller chose the port).
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const started = await launchAll(options, index, keysIndex);
+      return { ...started, keys, keyIndex: store.index, createKey: makeKey };
+    } catch (error) {
+      const addressInUse = (error as { addressInUse?: boolean }).addressInUse === true;
+      if (options.port !== undefined || attempt === 3 || !addressInUse) throw error;
+    }
+  }
+}
+
+type Launched = Pick<Offline, 'baseUrl' | 'lambdaEndpoint' | 'gatewayUrl' | 'output' | 'stop'>;
+
+async function launchAll(options: OfflineOptions, index: string, keysIndex: string): Promise<Launched> {
+  const port = options.port ?? (await freePorts(2));
+  const lambdaPort = port + 1;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const lambdaEndpoint = `http://127.0.0.1:${lambdaPort}`;
+  const gatewayPort = await freePorts(1);
+  const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DANE_INDEX: index,
+    AUTH_KEYS_INDEX: keysIndex,
+    // The AWS SDK refuses to sign without credentials, even against serverless-offline.
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_REGION: process.env.AWS_REGION ?? 'eu-west-1',
+    LAMBDA_ENDPOINT: lambdaEndpoint,
+    GATEWAY_PORT: String(gatewayPort),
+    ...options.env,
   };
 
   let output = '';
@@ -241,17 +277,11 @@ export async function startOffline(options: OfflineOptions = {}): Promise<Offlin
     }
   } catch (error) {
     await stop();
-    throw new Error(`serverless offline: ${(error as Error).message}. Output:\n${output.slice(-6000)}`);
+    throw Object.assign(
+      new Error(`serverless offline: ${(error as Error).message}. Output:\n${output.slice(-6000)}`),
+      { addressInUse: output.includes('EADDRINUSE') },
+    );
   }
 
-  return {
-    baseUrl,
-    lambdaEndpoint,
-    gatewayUrl,
-    keys,
-    keyIndex: store.index,
-    createKey: makeKey,
-    output: () => output,
-    stop,
-  };
+  return { baseUrl, lambdaEndpoint, gatewayUrl, output: () => output, stop };
 }
