@@ -11,6 +11,29 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; valu
   return { ms: now() - start, value };
 }
 
+/**
+ * Wraps every function of `ports` (a TaskPorts part) so that each call reports its name and duration: the
+ * in-process profiles time our own port calls this way, with the real store and broker behind them.
+ */
+export function timePortCalls(
+  ports: object,
+  prefix: string,
+  onCall: (name: string, ms: number) => void,
+): void {
+  const table = ports as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(table)) {
+    if (typeof fn !== 'function') continue;
+    table[name] = async (...args: unknown[]) => {
+      const start = now();
+      try {
+        return await (fn as (...a: unknown[]) => unknown)(...args);
+      } finally {
+        onCall(`${prefix}.${name}`, now() - start);
+      }
+    };
+  }
+}
+
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);

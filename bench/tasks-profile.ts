@@ -1,5 +1,5 @@
 import amqp from 'amqplib';
-import { documentBodies, median, now, randomId } from './lib.ts';
+import { documentBodies, median, now, randomId, timePortCalls } from './lib.ts';
 
 /**
  * `npx tsx bench/tasks-profile.ts [N]`: where a single `POST /DANE/task` and the publisher of a batch of N
@@ -28,22 +28,10 @@ const { defaultPorts } = await import('../lib/tasks/ports.ts');
 const { publishTasksById } = await import('../lib/tasks/publish.ts');
 
 const times = new Map<string, number[]>();
-function timeEach(ports: Record<string, unknown>, prefix: string) {
-  for (const [name, fn] of Object.entries(ports)) {
-    if (typeof fn !== 'function') continue;
-    ports[name] = async (...args: unknown[]) => {
-      const start = now();
-      try {
-        return await (fn as (...a: unknown[]) => unknown)(...args);
-      } finally {
-        times.set(`${prefix}.${name}`, [...(times.get(`${prefix}.${name}`) ?? []), now() - start]);
-      }
-    };
-  }
-}
+const record = (name: string, ms: number) => times.set(name, [...(times.get(name) ?? []), ms]);
 const ports = defaultPorts();
-timeEach(ports.store as unknown as Record<string, unknown>, 'store');
-timeEach(ports.broker as unknown as Record<string, unknown>, 'broker');
+timePortCalls(ports.store, 'store', record);
+timePortCalls(ports.broker, 'broker', record);
 
 const client = getStoreClient();
 await client.indices.delete({ index }, { ignore: [404] });

@@ -140,29 +140,43 @@ async function bulk(operation: string, lines: unknown[], refresh: Refresh): Prom
 /**
  * Creates tasks with `op_type=create`: a task id that exists already comes back as `conflict`. A large batch of
  * one spec (batch assignment: every source shares the spec's `args` object, so no chunk brings a field another
- * does not) goes in concurrent `_bulk` requests, then one refresh if the policy asks for one (bulkChunks).
+ * does not) goes in concurrent `_bulk` requests (chunkedBulk).
  */
-export async function createTasks(
+export function createTasks(
   tasks: readonly NewTask[],
   refresh: Refresh = REFRESH.newTasks,
 ): Promise<WriteOutcome[]> {
+  const args = tasks[0]?.source.task.args;
+  return chunkedBulk(
+    'create tasks',
+    tasks,
+    (task) => [{ create: { _index: index(), _id: task.id, routing: task.documentId } }, task.source],
+    tasks.every((task) => task.source.task.args === args),
+    refresh,
+  );
+}
+
+/**
+ * The bulk actions of `items` in concurrent `_bulk` requests where `concurrent` allows it (bulkChunks), then one
+ * refresh if the policy asks for one, instead of one per request; the outcome of each item, in order.
+ */
+async function chunkedBulk<T>(
+  operation: string,
+  items: readonly T[],
+  linesOf: (item: T) => unknown[],
+  concurrent: boolean,
+  refresh: Refresh,
+): Promise<WriteOutcome[]> {
   const lines = (from: number, to: number) => {
     const out: unknown[] = [];
-    for (let i = from; i < to; i += 1) {
-      const task = tasks[i] as NewTask;
-      out.push({ create: { _index: index(), _id: task.id, routing: task.documentId } }, task.source);
-    }
+    for (let i = from; i < to; i += 1) out.push(...linesOf(items[i] as T));
     return out;
   };
-  const args = tasks[0]?.source.task.args;
-  const chunks = bulkChunks(
-    tasks.length,
-    tasks.every((task) => task.source.task.args === args),
-  );
-  if (chunks.length <= 1) return bulk('create tasks', lines(0, tasks.length), refresh);
+  const chunks = bulkChunks(items.length, concurrent);
+  if (chunks.length <= 1) return bulk(operation, lines(0, items.length), refresh);
   const refreshAfter = refresh === true;
   const answers = await Promise.all(
-    chunks.map(({ start, end }) => bulk('create tasks', lines(start, end), refreshAfter ? false : refresh)),
+    chunks.map(({ start, end }) => bulk(operation, lines(start, end), refreshAfter ? false : refresh)),
   );
   if (refreshAfter) await refreshTasks();
   return answers.flat();
@@ -213,8 +227,15 @@ export function replaceTasksIfUnchanged(
   }>,
   refresh: Refresh = REFRESH.taskUpdates,
 ) {
-  const lines = replacements.flatMap(({ hit, source }) => [{ index: ifUnchanged(hit) }, source]);
-  return bulk('replace tasks', lines, refresh);
+  // Concurrent requests for a large batch: each source was indexed before, so its fields are mapped already, and
+  // what a change adds (state, message, bookkeeping) has one type whichever request maps it first.
+  return chunkedBulk(
+    'replace tasks',
+    replacements,
+    ({ hit, source }) => [{ index: ifUnchanged(hit) }, source],
+    true,
+    refresh,
+  );
 }
 
 /**

@@ -13,7 +13,14 @@ import { taskId } from '../../lib/model/ids.ts';
 import { ensureIndex } from '../../lib/store/bootstrap.ts';
 import { getStoreClient } from '../../lib/store/client.ts';
 import { bulkChunks } from '../../lib/store/items.ts';
-import { createTasks, getTask, updateTasksIfUnchanged } from '../../lib/store/tasks.ts';
+import {
+  createTasks,
+  getTask,
+  getTasks,
+  replaceTasksIfUnchanged,
+  type TaskHit,
+  updateTasksIfUnchanged,
+} from '../../lib/store/tasks.ts';
 import { newTaskSource } from '../../lib/tasks/assign.ts';
 import { defaultPorts, type TaskPorts } from '../../lib/tasks/ports.ts';
 import { publishTasksById } from '../../lib/tasks/publish.ts';
@@ -190,7 +197,7 @@ describe('POST /DANE/task (batch)', () => {
 });
 
 describe('large batches (concurrent bulk requests, concurrent publisher chunks)', () => {
-  it('creates every task once and in order across the requests, and publishes each exactly once', async () => {
+  it('creates every task once and in order across the requests, publishes each exactly once, applies every reply', async () => {
     const worker = await queueFor('LARGE');
     const n = 2_500;
     expect(bulkChunks(n, true).length).toBeGreaterThan(1);
@@ -235,6 +242,41 @@ describe('large batches (concurrent bulk requests, concurrent publisher chunks)'
     expect(ids).toHaveLength(n - 1);
     expect(new Set(ids).size).toBe(n - 1);
     expect((await stateOf(tasks[1_234]?.id as string)).state).toBe(102);
+
+    // Conditional replacements of that many go in concurrent requests too: outcomes in order, and a task changed
+    // after the read (in the second request's half) comes back alone as a conflict.
+    const inQueue = tasks.filter((_, i) => i !== 2_000).map((task) => task.id);
+    expect(bulkChunks(inQueue.length, true).length).toBeGreaterThan(1);
+    const hits = await getTasks(inQueue);
+    const changed = inQueue[2_100] as string;
+    const changedHit = hits.get(changed) as TaskHit;
+    expect(
+      (await updateTasksIfUnchanged([{ hit: changedHit, doc: { task: { msg: 'changed meanwhile' } } }]))[0]
+        ?.status,
+    ).toBe('ok');
+    const replaced = await replaceTasksIfUnchanged(
+      inQueue.map((id) => {
+        const hit = hits.get(id) as TaskHit;
+        return { hit, source: { ...hit.source, task: { ...hit.source.task, msg: 'replaced' } } };
+      }),
+    );
+    expect(replaced).toHaveLength(inQueue.length);
+    replaced.forEach((outcome, i) => {
+      expect(outcome.status).toBe(i === 2_100 ? 'conflict' : 'ok');
+    });
+    expect((await getTask(changed))?.source.task.msg).toBe('changed meanwhile');
+    expect((await getTask(inQueue[2_200] as string))?.source.task.msg).toBe('replaced');
+
+    // Their replies in one batch, written in concurrent requests as well: every one applied.
+    const report = await handleReplies(
+      messages.map((m) => ({
+        correlationId: m.properties.correlationId as string,
+        body: JSON.stringify({ state: 200, message: 'Success' }),
+      })),
+    );
+    expect(report.counts.applied).toBe(n - 1);
+    expect((await stateOf(changed)).state).toBe(200);
+    expect((await stateOf(inQueue.at(-1) as string)).state).toBe(200);
   });
 });
 
