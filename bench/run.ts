@@ -17,7 +17,15 @@ import {
 } from './raw.ts';
 import { loadFinishedTasks, sweepMedian } from './sweep.ts';
 import { amqpNames, startOriginal, startOurs, type Target } from './targets.ts';
-import { assignBatch, documentsBatch, replies, singleDocuments, singleTasks } from './workloads.ts';
+import {
+  assignBatch,
+  documentsBatch,
+  offlineFloor,
+  replies,
+  singleDocuments,
+  singleInProcess,
+  singleTasks,
+} from './workloads.ts';
 
 /**
  * `npm run bench [-- --n 10000 --rounds 3 --vs-original]`: every workload of issue 9 against the raw limits of
@@ -70,6 +78,10 @@ const indices = { ours: baseIndex, original: `${baseIndex}-original`, raw: `${ba
 interface TargetRound {
   singleDocumentMs?: number;
   singleTaskMs?: number;
+  /** Ours: the same requests' functions called in-process, and GET /health through serverless-offline. */
+  singleDocumentInProcessMs?: number;
+  singleTaskInProcessMs?: number;
+  healthMs?: number;
   documentsMs?: number;
   assignMs?: number;
   assignAnsweredMs?: number;
@@ -213,6 +225,12 @@ try {
       const docs = await singleDocuments(target, SINGLE);
       out.singleDocumentMs = docs.medianMs;
       out.singleTaskMs = (await singleTasks(target, channel, docs.ids)).medianMs;
+      if (target.name === 'ours') {
+        out.healthMs = await offlineFloor(target, SINGLE);
+        const inProcess = singleInProcess(target, { opensearchUrl, amqpUrl }, SINGLE);
+        out.singleDocumentInProcessMs = inProcess.documentMs;
+        out.singleTaskInProcessMs = inProcess.taskMs;
+      }
       out.rssMiB.single = sampler.reset();
     }
     if (only.has('documents')) {
@@ -305,6 +323,9 @@ const sum = (a: number | undefined, b: number | undefined) =>
 const o = {
   singleDocument: med((r) => r.ours.singleDocumentMs),
   singleTask: med((r) => r.ours.singleTaskMs),
+  singleDocumentInProcess: med((r) => r.ours.singleDocumentInProcessMs),
+  singleTaskInProcess: med((r) => r.ours.singleTaskInProcessMs),
+  health: med((r) => r.ours.healthMs),
   documents: med((r) => r.ours.documentsMs),
   assign: med((r) => r.ours.assignMs),
   assignAnswered: med((r) => r.ours.assignAnsweredMs),
@@ -359,6 +380,24 @@ const rows: string[][] = [
     ratio(o.singleTask, raw.getIndexPublish),
     ratio(o.singleTask, g.singleTask),
     'below the original; ≤ 2× raw',
+  ],
+  [
+    'the same, in-process: POST /DANE/document, POST /DANE/task (the functions without serverless-offline)',
+    `${ms(o.singleDocumentInProcess)}, ${ms(o.singleTaskInProcess)}`,
+    '—',
+    `${ms(raw.index)}, ${ms(raw.getIndexPublish)}`,
+    `${ratio(o.singleDocumentInProcess, raw.index)}, ${ratio(o.singleTaskInProcess, raw.getIndexPublish)}`,
+    '—',
+    '≤ 2× raw',
+  ],
+  [
+    'serverless-offline alone: GET /health (one invocation, no I/O; authorized routes pay two)',
+    ms(o.health),
+    '—',
+    '—',
+    '—',
+    '—',
+    '—',
   ],
   [
     `POST /DANE/documents of ${fmt(N)}`,

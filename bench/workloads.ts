@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Client } from '@opensearch-project/opensearch';
 import type { Channel } from 'amqplib';
 import {
@@ -24,6 +27,8 @@ import { declareWorkerQueue, FakeWorker } from './worker.ts';
 interface ApiDocumentRef {
   _id: string;
 }
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 const key = (prefix: string) => `${prefix}${randomId().slice(0, 8).toUpperCase()}`;
 
@@ -63,6 +68,55 @@ export async function singleTasks(target: Target, channel: Channel, ids: readonl
   );
   await channel.deleteQueue(queue);
   return { medianMs: median(times) };
+}
+
+/**
+ * What serverless-offline costs a request by itself: `GET /health`, one invocation of a function that does no
+ * I/O (public, so no authorizer). Authorized routes pay a second invocation, the authorizer's.
+ */
+export async function offlineFloor(target: Target, count: number) {
+  const times: number[] = [];
+  for (let i = 0; i < count + 5; i += 1) {
+    const { ms, value } = await timed(async () => {
+      const response = await fetch(`${target.baseUrl}/health`);
+      await response.arrayBuffer();
+      return response.status;
+    });
+    if (value !== 200) throw new Error(`${target.name} GET /health answered ${value}`);
+    if (i >= 5) times.push(ms);
+  }
+  return median(times);
+}
+
+/**
+ * The single-request functions called in-process (bench/single-inprocess.ts, a process of its own with the
+ * configuration of the server under test): the requests without serverless-offline in between.
+ */
+export function singleInProcess(
+  target: Target,
+  services: { opensearchUrl: string; amqpUrl: string },
+  count: number,
+): { documentMs: number; taskMs: number } {
+  const result = spawnSync(
+    join(root, 'node_modules/.bin/tsx'),
+    [join(root, 'bench/single-inprocess.ts'), String(count)],
+    {
+      env: {
+        ...process.env,
+        OPENSEARCH_URL: services.opensearchUrl,
+        AMQP_URL: services.amqpUrl,
+        DANE_INDEX: target.index,
+        DANE_EXCHANGE: target.exchange,
+        DANE_RESPONSE_QUEUE: target.responseQueue,
+      },
+      encoding: 'utf8',
+      timeout: 300_000,
+    },
+  );
+  const last = result.stdout.trim().split('\n').pop() ?? '';
+  if (result.status !== 0 || !last.startsWith('{'))
+    throw new Error(`bench/single-inprocess.ts failed (${result.status}): ${result.stderr.slice(-2000)}`);
+  return JSON.parse(last) as { documentMs: number; taskMs: number };
 }
 
 /** POST /DANE/documents of `n`: the time of the request (every document is stored when it answers). */
