@@ -1,5 +1,5 @@
-import amqp from 'amqplib';
-import { documentBodies, now, randomId, timePortCalls } from './lib.ts';
+import { documentBodies, now, randomId } from './lib.ts';
+import { openProfileStack } from './profile-stack.ts';
 import { rawBulkUpdates } from './raw.ts';
 
 /**
@@ -12,41 +12,21 @@ import { rawBulkUpdates } from './raw.ts';
  * DANE_EXCHANGE, default DANE-replies-profile), deleted at the end.
  */
 
-process.env.DANE_INDEX ??= 'dane-bench-replies-profile';
-process.env.DANE_INDEX_REPLICAS ??= '0';
-process.env.DANE_EXCHANGE ??= 'DANE-replies-profile';
-process.env.LOG_LEVEL ??= 'warn';
-const index = process.env.DANE_INDEX;
-const exchange = process.env.DANE_EXCHANGE;
 const N = Number(process.argv[2] ?? 10_000);
 const B = Number(process.argv[3] ?? 2_000);
+let calls: Array<{ name: string; ms: number }> = [];
+const { index, client, channel, queue, ports, close } = await openProfileStack(
+  'replies-profile',
+  (name, ms) => calls.push({ name, ms }),
+);
 // Imported once the environment is set: the modules read their configuration when they load.
 const { validateDocument } = await import('../lib/documents/service.ts');
 const { newDocument } = await import('../lib/model/document.ts');
 const { taskId } = await import('../lib/model/ids.ts');
-const { ensureIndex } = await import('../lib/store/bootstrap.ts');
-const { getStoreClient } = await import('../lib/store/client.ts');
 const { createDocuments } = await import('../lib/store/documents.ts');
 const { newTaskSource } = await import('../lib/tasks/assign.ts');
-const { defaultPorts } = await import('../lib/tasks/ports.ts');
 const { publishTasksById } = await import('../lib/tasks/publish.ts');
 const { handleReplies } = await import('../lib/tasks/replies.ts');
-
-let calls: Array<{ name: string; ms: number }> = [];
-const record = (name: string, ms: number) => calls.push({ name, ms });
-const ports = defaultPorts();
-timePortCalls(ports.store, 'store', record);
-timePortCalls(ports.broker, 'broker', record);
-
-const client = getStoreClient();
-await client.indices.delete({ index }, { ignore: [404] });
-await ensureIndex();
-const connection = await amqp.connect(process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672');
-const channel = await connection.createChannel();
-await channel.assertExchange(exchange, 'topic', { durable: false });
-const queue = `${exchange}-workers`;
-await channel.assertQueue(queue, { durable: true });
-await channel.bindQueue(queue, exchange, '#');
 
 /** N documents, each with one task of `key`, claimed and published; returns the messages' correlation ids. */
 async function queuedTasks(
@@ -116,9 +96,6 @@ try {
     `${N} replies in batches of ${B}: ${total.toFixed(0)} ms in-process, ${(total / rawMs).toFixed(2)}x the raw update`,
   );
 } finally {
-  await channel.deleteQueue(queue);
-  await channel.deleteExchange(exchange);
-  await connection.close();
-  await client.indices.delete({ index }, { ignore: [404] });
+  await close();
 }
 process.exit(0);

@@ -1,5 +1,5 @@
-import amqp from 'amqplib';
-import { documentBodies, median, now, randomId, timePortCalls } from './lib.ts';
+import { documentBodies, median, now, randomId } from './lib.ts';
+import { openProfileStack } from './profile-stack.ts';
 
 /**
  * `npx tsx bench/tasks-profile.ts [N]`: where a single `POST /DANE/task` and the publisher of a batch of N
@@ -9,39 +9,19 @@ import { documentBodies, median, now, randomId, timePortCalls } from './lib.ts';
  * serverless-offline.
  */
 
-process.env.DANE_INDEX ??= 'dane-bench-tasks-profile';
-process.env.DANE_INDEX_REPLICAS ??= '0';
-process.env.DANE_EXCHANGE ??= 'DANE-tasks-profile';
-process.env.LOG_LEVEL ??= 'warn';
-const index = process.env.DANE_INDEX;
-const exchange = process.env.DANE_EXCHANGE;
 const N = Number(process.argv[2] ?? 10_000);
+const times = new Map<string, number[]>();
+const { ports, close } = await openProfileStack('tasks-profile', (name, ms) =>
+  times.set(name, [...(times.get(name) ?? []), ms]),
+);
 // Imported once the environment is set: the modules read their configuration when they load.
 const { validateDocument } = await import('../lib/documents/service.ts');
 const { newDocument } = await import('../lib/model/document.ts');
 const { taskId } = await import('../lib/model/ids.ts');
-const { ensureIndex } = await import('../lib/store/bootstrap.ts');
-const { getStoreClient } = await import('../lib/store/client.ts');
 const { createDocuments } = await import('../lib/store/documents.ts');
 const { assignTask, newTaskSource } = await import('../lib/tasks/assign.ts');
-const { defaultPorts } = await import('../lib/tasks/ports.ts');
 const { publishTasksById } = await import('../lib/tasks/publish.ts');
 
-const times = new Map<string, number[]>();
-const record = (name: string, ms: number) => times.set(name, [...(times.get(name) ?? []), ms]);
-const ports = defaultPorts();
-timePortCalls(ports.store, 'store', record);
-timePortCalls(ports.broker, 'broker', record);
-
-const client = getStoreClient();
-await client.indices.delete({ index }, { ignore: [404] });
-await ensureIndex();
-const connection = await amqp.connect(process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672');
-const channel = await connection.createChannel();
-await channel.assertExchange(exchange, 'topic', { durable: false });
-const queue = `${exchange}-workers`;
-await channel.assertQueue(queue, { durable: true });
-await channel.bindQueue(queue, exchange, '#');
 try {
   const stamp = '2026-12-01T00:00:00';
   const docs = documentBodies(`TP-${randomId().slice(0, 8)}`, N + 55).map((body) =>
@@ -91,9 +71,6 @@ try {
       `  ${name}: ${values.length} calls, ${values.reduce((a, b) => a + b, 0).toFixed(0)} ms in all`,
     );
 } finally {
-  await channel.deleteQueue(queue);
-  await channel.deleteExchange(exchange);
-  await connection.close();
-  await client.indices.delete({ index }, { ignore: [404] });
+  await close();
 }
 process.exit(0);
