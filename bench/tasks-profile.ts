@@ -2,8 +2,9 @@ import { documentBodies, median, now, randomId } from './lib.ts';
 import { openProfileStack } from './profile-stack.ts';
 
 /**
- * `npx tsx bench/tasks-profile.ts [N]`: where a single `POST /DANE/task` and the publisher of a batch of N
- * (default 10,000) spend their time in-process, port call by port call, with the real store and broker and no
+ * `npx tsx bench/tasks-profile.ts [N]`: where a single `POST /DANE/task`, the publisher of a batch of N (default
+ * 10,000) and the same batch assigned through the API's path (`assignTasks`: published inline up to
+ * INLINE_PUBLISH_LIMIT) spend their time in-process, port call by port call, with the real store and broker and no
  * HTTP in between. Uses an index and an exchange of its own (DANE_INDEX, default dane-bench-tasks-profile;
  * DANE_EXCHANGE, default DANE-tasks-profile), deleted at the end. `npm run bench` measures the same through
  * serverless-offline.
@@ -19,7 +20,7 @@ const { validateDocument } = await import('../lib/documents/service.ts');
 const { newDocument } = await import('../lib/model/document.ts');
 const { taskId } = await import('../lib/model/ids.ts');
 const { createDocuments } = await import('../lib/store/documents.ts');
-const { assignTask, newTaskSource } = await import('../lib/tasks/assign.ts');
+const { assignTask, assignTasks, newTaskSource } = await import('../lib/tasks/assign.ts');
 const { publishTasksById } = await import('../lib/tasks/publish.ts');
 
 try {
@@ -65,6 +66,24 @@ try {
   );
   console.log(
     `batch of ${N}: ${published} published by publishTasksById in ${(now() - start).toFixed(0)} ms`,
+  );
+  for (const [name, values] of times)
+    console.log(
+      `  ${name}: ${values.length} calls, ${values.reduce((a, b) => a + b, 0).toFixed(0)} ms in all`,
+    );
+  times.clear();
+
+  // The same batch assigned through the API's path (assignTasks) on other documents: inline up to the limit.
+  const inlineSpec = { key: 'INLINE', priority: 1, args: {} };
+  start = now();
+  const answer = await assignTasks(
+    docs.slice(0, N).map((doc) => doc.id),
+    inlineSpec,
+    new Date(),
+    ports,
+  );
+  console.log(
+    `batch of ${N} through assignTasks (INLINE_PUBLISH_LIMIT ${process.env.INLINE_PUBLISH_LIMIT ?? 'default'}): ${answer.success.length} assigned in ${(now() - start).toFixed(0)} ms`,
   );
   for (const [name, values] of times)
     console.log(

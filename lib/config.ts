@@ -50,7 +50,7 @@ const EnvSchema = z.object({
   READY_TIMEOUT_MS: intFrom(100, 60_000).default(3_000),
   LAMBDA_ENDPOINT: z.union([z.literal(''), url(['http:', 'https:'])]).default(''),
   PUBLISH_FUNCTION_NAME: z.string().min(1).default('dane-server-local-publishTasks'),
-  INLINE_PUBLISH_LIMIT: intFrom(0, 10_000).default(100),
+  INLINE_PUBLISH_LIMIT: intFrom(0, 10_000).default(10_000),
   TASK_LEASE_MS: intFrom(1_000, 7 * 24 * 3_600_000).default(6 * 3_600_000),
   TASK_LEASES: z
     .string()

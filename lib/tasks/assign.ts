@@ -10,7 +10,7 @@ import {
   toApiTask,
 } from '../model/task.ts';
 import { REFRESH } from '../store/refresh.ts';
-import type { NewTask, TaskHit } from '../store/tasks.ts';
+import type { NewTask, TaskHit, WriteOutcome } from '../store/tasks.ts';
 import { dispatchPublishing } from './dispatch.ts';
 import { newTask } from './lifecycle.ts';
 import { defaultPorts, policyFromConfig, type TaskPorts } from './ports.ts';
@@ -62,8 +62,9 @@ export async function assignTask(
 }
 
 /**
- * Registers a task on many documents with one `_bulk`, then publishes: inline for small batches, otherwise
- * through the asynchronous publisher function. Every document id is accounted for in `success` or `failed`.
+ * Registers a task on many documents, then publishes: inline up to INLINE_PUBLISH_LIMIT (what the inline time
+ * budget leaves over goes to the publisher too), otherwise through the asynchronous publisher function. Every
+ * document id is accounted for in `success` or `failed`.
  */
 export async function assignTasks(
   documentIds: readonly string[],
@@ -87,12 +88,19 @@ export async function assignTasks(
       source: newTask(spec, documentId, now, policy, creatorTerm(parent.creator.id)),
     });
   }
-  // Small batches are created claimed and published at once; larger ones are created as registered and published
-  // by the asynchronous publisher, so the answer does not wait for thousands of confirms.
+  // Batches up to the inline limit are created claimed and published before the answer, so that they cost one
+  // write per task before the publish, not two, and nothing reads them again; larger ones are created as
+  // registered and published by the asynchronous publisher, which keeps the answer within the API's time limit.
   const inline = pending.length <= getConfig().publishing.inlineLimit;
-  const results = inline
-    ? (await createAndPublish(pending, parents, now, ports, { refresh: REFRESH.batchTasks })).created
-    : await store.createTasks(pending, REFRESH.batchTasks);
+  let deferred: string[] = [];
+  let results: WriteOutcome[];
+  if (inline) {
+    const published = await createAndPublish(pending, parents, now, ports, { refresh: REFRESH.batchTasks });
+    results = published.created;
+    deferred = [...published.outcomes].filter(([, outcome]) => outcome === 'deferred').map(([id]) => id);
+  } else {
+    results = await store.createTasks(pending, REFRESH.batchTasks);
+  }
   const created: TaskHit[] = [];
   pending.forEach((task, i) => {
     const result = results[i];
@@ -108,7 +116,8 @@ export async function assignTasks(
       failed.push({ document_id: task.documentId, error });
     }
   });
-  if (!inline) await dispatchPublishing(created.map((task) => task.id));
+  const toPublisher = inline ? deferred : created.map((task) => task.id);
+  if (toPublisher.length > 0) await dispatchPublishing(toPublisher);
   // The tasks as registered (state 201), as the original answered; their progress is one GET away.
   return { success: created.map((task) => toApiTask(task.id, task.source)), failed };
 }

@@ -23,7 +23,9 @@ export type ClaimOutcome =
   | 'unroutable'
   | 'publish-failed'
   | 'orphan'
-  | 'broker-down';
+  | 'broker-down'
+  /** Created as registered, not claimed: the inline time budget ran out; the caller hands it to the publisher. */
+  | 'deferred';
 
 /** `<task id>#<attempt>.<claim token>`; Python workers copy it into their reply unchanged. */
 export const correlationIdOf = (taskId: string, attempt: number, claim: string) =>
@@ -133,13 +135,19 @@ export async function claimAndPublish(
  * anyone else, so the create (`op_type=create`) is the claim, and a new task costs one write before its publish
  * instead of two. Where a task cannot be claimed now (broker unreachable, its message invalid) it is created
  * unclaimed, as registered, for the sweep. `created` answers the create of each task, in order.
+ *
+ * A large batch goes through in chunks, several at a time, so that OpenSearch stores one chunk while the broker
+ * confirms another (as the publisher does), with one refresh for all at the end where the policy asks for one.
+ * A chunk starts claimed only within `budgetMs` of the call: once a slow store or broker has spent it, the rest is
+ * created as registered (`deferred`) for the caller to hand to the asynchronous publisher, so that a request keeps
+ * well inside its time limit and what it could not publish waits at 201, not claimed by a request that died.
  */
 export async function createAndPublish(
   tasks: readonly NewTask[],
   documents: ReadonlyMap<string, ApiDocument>,
   now: Date = new Date(),
   ports: TaskPorts = defaultPorts(),
-  options: Pick<ClaimOptions, 'stored'> & { refresh?: Refresh } = {},
+  options: Pick<ClaimOptions, 'stored'> & { refresh?: Refresh; budgetMs?: number } = {},
 ): Promise<{ created: WriteOutcome[]; outcomes: Map<string, ClaimOutcome> }> {
   const { store, policy } = ports;
   const outcomes = new Map<string, ClaimOutcome>();
@@ -151,24 +159,40 @@ export async function createAndPublish(
     const hit: TaskHit = { ...task, seqNo: 0, primaryTerm: 0 };
     return { task, claimed: prepareClaim(hit, applyChange(task.source, decision.change, now), document) };
   });
-  const created = await store.createTasks(
-    writes.map(({ task, claimed }) => (claimed ? { ...task, source: claimed.source } : task)),
-    options.refresh ?? REFRESH.newTasks,
-  );
-  const won: Claimed[] = [];
-  writes.forEach(({ task, claimed }, i) => {
-    const result = created[i];
-    if (result?.status !== 'ok') return;
-    if (!claimed) {
-      outcomes.set(task.id, reachable ? 'publish-failed' : 'broker-down');
-      options.stored?.set(task.id, task.source);
-      return;
-    }
-    won.push({ ...claimed, hit: { ...claimed.hit, seqNo: result.seqNo, primaryTerm: result.primaryTerm } });
+  const refresh = options.refresh ?? REFRESH.newTasks;
+  const chunked = writes.length > PUBLISH_CHUNK;
+  const deadline = performance.now() + (options.budgetMs ?? INLINE_BUDGET_MS);
+  const created: WriteOutcome[] = [];
+  await inLanes(chunksOf(writes, PUBLISH_CHUNK), PUBLISH_CONCURRENCY, async (chunk, at) => {
+    const inTime = performance.now() < deadline;
+    const results = await store.createTasks(
+      chunk.map(({ task, claimed }) => (claimed && inTime ? { ...task, source: claimed.source } : task)),
+      chunked ? false : refresh,
+    );
+    const won: Claimed[] = [];
+    chunk.forEach(({ task, claimed }, i) => {
+      const result = results[i] ?? { status: 'error', kind: 'transient', reason: 'no answer for this item' };
+      created[at * PUBLISH_CHUNK + i] = result;
+      if (result.status !== 'ok') return;
+      if (!claimed || !inTime) {
+        outcomes.set(task.id, !reachable ? 'broker-down' : claimed ? 'deferred' : 'publish-failed');
+        options.stored?.set(task.id, task.source);
+        return;
+      }
+      won.push({ ...claimed, hit: { ...claimed.hit, seqNo: result.seqNo, primaryTerm: result.primaryTerm } });
+    });
+    await publishClaimed(won, outcomes, now, ports, options.stored);
   });
-  await publishClaimed(won, outcomes, now, ports, options.stored);
+  if (chunked && refresh !== false) await store.refreshTasks();
   return { created, outcomes };
 }
+
+/**
+ * How long a batch may spend publishing inline before the rest is deferred to the publisher. 10,000 tasks take
+ * 1.5-2 s here; the budget leaves most of the HTTP API's 29 s to the chunks in flight when the store or the broker
+ * is slow (not a hard bound: a chunk in flight waits up to the store's request timeout and the confirm timeout).
+ */
+export const INLINE_BUDGET_MS = 10_000;
 
 interface Claimed {
   /** The task as stored before the claim, or as it is created; `source` is the claimed one to write. */
@@ -292,18 +316,45 @@ export async function publishTasksById(
   now: Date = new Date(),
   ports: TaskPorts = defaultPorts(),
 ): Promise<number> {
-  const chunks: string[][] = [];
-  for (let i = 0; i < taskIds.length; i += PUBLISH_CHUNK) chunks.push(taskIds.slice(i, i + PUBLISH_CHUNK));
   let published = 0;
+  await inLanes(chunksOf(taskIds, PUBLISH_CHUNK), PUBLISH_CONCURRENCY, async (ids) => {
+    const hits = await ports.store.getTasks(ids);
+    const outcomes = await claimAndPublish([...hits.values()], 'run', now, ports);
+    for (const outcome of outcomes.values()) if (outcome === 'published') published += 1;
+  });
+  return published;
+}
+
+const chunksOf = <T>(items: readonly T[], size: number): T[][] => {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+};
+
+/**
+ * Works `chunks` with `lanes` of them in flight at a time; `work` gets each chunk and its index. Once one fails, no
+ * lane starts another chunk (the rest stays as it is, for the sweep), and the first error is thrown once the chunks
+ * in flight are done: nothing of ours keeps writing or publishing after the caller has answered.
+ */
+async function inLanes<T>(
+  chunks: readonly T[],
+  lanes: number,
+  work: (chunk: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
+  let failed = false;
   const lane = async () => {
-    while (next < chunks.length) {
-      const ids = chunks[next++] as string[];
-      const hits = await ports.store.getTasks(ids);
-      const outcomes = await claimAndPublish([...hits.values()], 'run', now, ports);
-      for (const outcome of outcomes.values()) if (outcome === 'published') published += 1;
+    while (!failed && next < chunks.length) {
+      const at = next++;
+      try {
+        await work(chunks[at] as T, at);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(PUBLISH_CONCURRENCY, chunks.length) }, lane));
-  return published;
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(lanes, chunks.length) }, lane));
+  const rejected = settled.find((result) => result.status === 'rejected');
+  if (rejected) throw rejected.reason;
 }

@@ -23,7 +23,7 @@ import {
 } from '../../lib/store/tasks.ts';
 import { newTaskSource } from '../../lib/tasks/assign.ts';
 import { defaultPorts, type TaskPorts } from '../../lib/tasks/ports.ts';
-import { publishTasksById } from '../../lib/tasks/publish.ts';
+import { createAndPublish, publishTasksById } from '../../lib/tasks/publish.ts';
 import { handleReplies } from '../../lib/tasks/replies.ts';
 import { attemptOf, closeAmqp, uniqueKey, type WorkerQueue, workerQueue } from '../support/amqp.ts';
 import { indexTestDocument } from '../support/documents.ts';
@@ -277,6 +277,107 @@ describe('large batches (concurrent bulk requests, concurrent publisher chunks)'
     expect(report.counts.applied).toBe(n - 1);
     expect((await stateOf(changed)).state).toBe(200);
     expect((await stateOf(inQueue.at(-1) as string)).state).toBe(200);
+  });
+});
+
+describe('batches published inline (POST /DANE/task up to INLINE_PUBLISH_LIMIT)', () => {
+  async function documents(prefix: string, n: number): Promise<string[]> {
+    const ids = Array.from({ length: n }, (_, i) =>
+      createHash('sha1').update(`${prefix}-${i}`).digest('hex'),
+    );
+    const lines = ids.flatMap((id) => [
+      { create: { _index: index, _id: id } },
+      {
+        target: { id, url: 'http://example.org/v.mp4', type: 'Video' },
+        creator: { id: 'TESTS', type: 'Organization' },
+        created_at: '2026-01-01T00:00:00',
+        updated_at: '2026-01-01T00:00:00',
+        role: 'document',
+      },
+    ]);
+    expect((await client.bulk({ body: lines, refresh: true })).body.errors).toBe(false);
+    return ids;
+  }
+
+  it('publishes a batch of several chunks before answering: each task once, claimed by its create, searchable', async () => {
+    expect(getConfig().publishing.inlineLimit).toBeGreaterThanOrEqual(2_500);
+    const worker = await queueFor('INLINE');
+    const n = 2_500;
+    const documentIds = await documents(`inline-${worker.key}`, n);
+    // One task exists already, in the third chunk: it alone must be answered as failed, and not sent again.
+    const taken = documentIds[2_100] as string;
+    await call(taskCreate, 'POST', '/DANE/task', { body: { document_id: taken, key: worker.key } });
+    expect(await worker.drain(200)).toHaveLength(1);
+
+    const response = await call(taskCreate, 'POST', '/DANE/task', {
+      body: { document_id: documentIds, key: worker.key },
+    });
+    expect(response.status).toBe(200);
+    const body = response.body as { success: Array<{ _id: string; state: number }>; failed: unknown[] };
+    expect(body.success).toHaveLength(n - 1);
+    expect(body.success.map((t) => t._id)).toEqual(
+      documentIds.filter((id) => id !== taken).map((id) => taskId(id, worker.key)),
+    );
+    // Answered as registered, as the original did.
+    expect(new Set(body.success.map((t) => t.state))).toEqual(new Set([201]));
+    expect(body.failed).toEqual([
+      { document_id: taken, error: `Task \`${worker.key}\` already assigned to document \`${taken}\`` },
+    ]);
+    // Every message is in the queue when the answer comes: no waiting for a publisher.
+    const messages = await worker.drain();
+    const ids = messages.map((m) => JSON.parse(m.content.toString()).task._id as string);
+    expect(ids).toHaveLength(n - 1);
+    expect(new Set(ids).size).toBe(n - 1);
+    // The message shows the task as registered; the store has it queued with its publish confirmed (due at the
+    // end of the lease, not after the publish grace), at attempt 1.
+    expect(JSON.parse(messages[0]?.content.toString() ?? '{}').task.state).toBe(201);
+    const sample = await getTask(taskId(documentIds[1_500] as string, worker.key));
+    expect(sample?.source.task.state).toBe(102);
+    expect(sample?.source.dane?.attempt).toBe(1);
+    expect(sample?.source.dane?.due_at).toBeGreaterThan(Date.now() + 60 * 60_000);
+    // dane-workflows searches for the tasks of its batch right after the answer.
+    const found = await client.count({
+      index,
+      body: { query: { bool: { filter: [{ term: { 'task.key': worker.key } }] } } },
+    });
+    expect(found.body.count).toBe(n);
+  });
+
+  it('creates what it cannot publish within its time budget as registered, for the publisher', async () => {
+    const worker = await queueFor('DEFERRED');
+    const n = 1_500;
+    const documentIds = await documents(`deferred-${worker.key}`, n);
+    const spec = { key: worker.key, priority: 1, args: {} };
+    const now = new Date();
+    const tasks = documentIds.map((documentId) => ({
+      id: taskId(documentId, worker.key),
+      documentId,
+      source: newTaskSource(spec, documentId, now),
+    }));
+    const { getDocuments } = await import('../../lib/store/documents.ts');
+    const { created, outcomes } = await createAndPublish(
+      tasks,
+      await getDocuments(documentIds),
+      now,
+      undefined,
+      {
+        budgetMs: 0,
+      },
+    );
+    expect(created.filter((c) => c.status === 'ok')).toHaveLength(n);
+    expect(new Set(outcomes.values())).toEqual(new Set(['deferred']));
+    expect(outcomes.size).toBe(n);
+    // Nothing was claimed or sent (a publish it made would have been confirmed, so in the queue, before it
+    // returned; the 300 ms only let a stray delivery arrive): the tasks wait at 201 for the publisher or the sweep.
+    expect(await worker.drain(300)).toHaveLength(0);
+    expect(await stateOf(tasks[1_200]?.id as string)).toMatchObject({ state: 201, attempt: 0 });
+    expect(
+      await publishTasksById(
+        tasks.map((t) => t.id),
+        now,
+      ),
+    ).toBe(n);
+    expect(await worker.drain()).toHaveLength(n);
   });
 });
 
