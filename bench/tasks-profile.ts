@@ -76,6 +76,7 @@ try {
   // The same batch assigned through the API's path (assignTasks) on other documents: inline up to the limit.
   const inlineSpec = { key: 'INLINE', priority: 1, args: {} };
   start = now();
+  const cpu = process.cpuUsage();
   const answer = await assignTasks(
     docs.slice(0, N).map((doc) => doc.id),
     inlineSpec,
@@ -85,6 +86,9 @@ try {
   console.log(
     `batch of ${N} through assignTasks (INLINE_PUBLISH_LIMIT ${process.env.INLINE_PUBLISH_LIMIT ?? 'default'}): ${answer.success.length} assigned in ${(now() - start).toFixed(0)} ms`,
   );
+  const used = process.cpuUsage(cpu);
+  // What a Lambda function would need of its CPU share for the same (its CPU grows with its memory).
+  console.log(`  CPU of this process meanwhile: ${((used.user + used.system) / 1000).toFixed(0)} ms`);
   for (const [name, values] of times)
     console.log(
       `  ${name}: ${values.length} calls, ${values.reduce((a, b) => a + b, 0).toFixed(0)} ms in all`,
