@@ -149,15 +149,17 @@ export interface RoundTrips {
   indexPublish: number;
 }
 
-/** Medians of `count` sequential single round trips. */
-export async function rawRoundTrips(
+/**
+ * The raw single round trips against `index` and `exchange`, one call each, for a caller that times them: here
+ * in a row, and in bench/single-inprocess.ts interleaved with the functions it times, so that both see the same
+ * moments of load. `close` deletes the bound queue the publishes go to.
+ */
+export async function roundTripSteps(
   client: Client,
   channel: ConfirmChannel,
   index: string,
   exchange: string,
-  parents: readonly string[],
-  count = 50,
-): Promise<RoundTrips> {
+) {
   const key = `RAWRT${randomId().slice(0, 6).toUpperCase()}`;
   const queue = await declareWorkerQueue(channel, exchange, key);
   const indexOne = async (documentId: string) => {
@@ -169,26 +171,46 @@ export async function rawRoundTrips(
       op_type: 'create',
     });
   };
+  return {
+    index: indexOne,
+    indexPublish: async (documentId: string) => {
+      await indexOne(documentId);
+      await publishOne(channel, exchange, `Video.${key}`);
+    },
+    getIndexPublish: async (documentId: string) => {
+      await client.get({ index, id: documentId });
+      await indexOne(documentId);
+      await publishOne(channel, exchange, `Video.${key}`);
+    },
+    close: async () => {
+      await channel.deleteQueue(queue);
+    },
+  };
+}
+
+/** Medians of `count` sequential single round trips. */
+export async function rawRoundTrips(
+  client: Client,
+  channel: ConfirmChannel,
+  index: string,
+  exchange: string,
+  parents: readonly string[],
+  count = 50,
+): Promise<RoundTrips> {
+  const steps = await roundTripSteps(client, channel, index, exchange);
   const runs: Record<keyof RoundTrips, number[]> = { index: [], getIndexPublish: [], indexPublish: [] };
   for (let i = 0; i < count + 5; i += 1) {
     const parent = parents[i % parents.length] as string;
-    const a = await timed(() => indexOne(parent));
-    const b = await timed(async () => {
-      await indexOne(parent);
-      await publishOne(channel, exchange, `Video.${key}`);
-    });
-    const c = await timed(async () => {
-      await client.get({ index, id: parent });
-      await indexOne(parent);
-      await publishOne(channel, exchange, `Video.${key}`);
-    });
+    const a = await timed(() => steps.index(parent));
+    const b = await timed(() => steps.indexPublish(parent));
+    const c = await timed(() => steps.getIndexPublish(parent));
     // The first few warm the connections and caches up.
     if (i < 5) continue;
     runs.index.push(a.ms);
     runs.indexPublish.push(b.ms);
     runs.getIndexPublish.push(c.ms);
   }
-  await channel.deleteQueue(queue);
+  await steps.close();
   return {
     index: median(runs.index),
     indexPublish: median(runs.indexPublish),

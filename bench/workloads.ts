@@ -88,6 +88,14 @@ export async function offlineFloor(target: Target, count: number) {
   return median(times);
 }
 
+/** Medians from bench/single-inprocess.ts: the functions, and the raw round trips interleaved with them. */
+export interface InProcessSingles {
+  documentMs: number;
+  taskMs: number;
+  rawIndexMs: number;
+  rawGetIndexPublishMs: number;
+}
+
 /**
  * The single-request functions called in-process (bench/single-inprocess.ts, a process of its own with the
  * configuration of the server under test): the requests without serverless-offline in between.
@@ -96,7 +104,7 @@ export function singleInProcess(
   target: Target,
   services: { opensearchUrl: string; amqpUrl: string },
   count: number,
-): { documentMs: number; taskMs: number } {
+): InProcessSingles {
   const result = spawnSync(
     join(root, 'node_modules/.bin/tsx'),
     [join(root, 'bench/single-inprocess.ts'), String(count)],
@@ -116,7 +124,7 @@ export function singleInProcess(
   const last = result.stdout.trim().split('\n').pop() ?? '';
   if (result.status !== 0 || !last.startsWith('{'))
     throw new Error(`bench/single-inprocess.ts failed (${result.status}): ${result.stderr.slice(-2000)}`);
-  return JSON.parse(last) as { documentMs: number; taskMs: number };
+  return JSON.parse(last) as InProcessSingles;
 }
 
 /** POST /DANE/documents of `n`: the time of the request (every document is stored when it answers). */
