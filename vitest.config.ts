@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Integration tests share one OpenSearch and one RabbitMQ, so their files run one at a time; each file uses its
-// own index name (see test/integration/setup.ts) so a failed run leaves nothing that breaks the next.
+// Integration tests share one OpenSearch and one RabbitMQ, so their files run one at a time. They share the index
+// of test/integration/setup.ts unless a file names its own; test/integration/global-setup.ts deletes what earlier
+// runs left, so that a failed or old run leaves nothing that breaks or slows the next.
 export default defineConfig({
   test: {
     projects: [
@@ -18,6 +19,7 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/browser/**/*.test.ts'],
           environment: 'node',
           setupFiles: ['test/integration/setup.ts'],
+          globalSetup: ['test/integration/global-setup.ts'],
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 180_000,
