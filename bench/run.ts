@@ -85,6 +85,8 @@ interface TargetRound {
   rawIndexInProcessMs?: number;
   rawGetIndexPublishInProcessMs?: number;
   healthMs?: number;
+  /** GET /DANE/auth/me: the authorizer (with its key read) and one invocation without I/O. */
+  authorizedFloorMs?: number;
   documentsMs?: number;
   assignMs?: number;
   assignAnsweredMs?: number;
@@ -230,6 +232,7 @@ try {
       out.singleTaskMs = (await singleTasks(target, channel, docs.ids)).medianMs;
       if (target.name === 'ours') {
         out.healthMs = await offlineFloor(target, SINGLE);
+        out.authorizedFloorMs = await offlineFloor(target, SINGLE, true);
         const inProcess = singleInProcess(target, { opensearchUrl, amqpUrl }, SINGLE);
         out.singleDocumentInProcessMs = inProcess.documentMs;
         out.singleTaskInProcessMs = inProcess.taskMs;
@@ -333,6 +336,7 @@ const o = {
   rawIndexInProcess: med((r) => r.ours.rawIndexInProcessMs),
   rawGetIndexPublishInProcess: med((r) => r.ours.rawGetIndexPublishInProcessMs),
   health: med((r) => r.ours.healthMs),
+  authorizedFloor: med((r) => r.ours.authorizedFloorMs),
   documents: med((r) => r.ours.documentsMs),
   assign: med((r) => r.ours.assignMs),
   assignAnswered: med((r) => r.ours.assignAnsweredMs),
@@ -405,6 +409,16 @@ const rows: string[][] = [
     '—',
     '—',
     '—',
+  ],
+  [
+    // A single document costs at least this plus its index: within 2x of the index only if this is at most 1x.
+    'serverless-offline with the authorizer: GET /DANE/auth/me (the authorizer and its key read, then one invocation without I/O), the least an authorized request costs',
+    ms(o.authorizedFloor),
+    '—',
+    `one index: ${ms(raw.index)}`,
+    ratio(o.authorizedFloor, raw.index),
+    '—',
+    'a single POST /DANE/document can be within 2× raw only if this is ≤ 1',
   ],
   [
     `POST /DANE/documents of ${fmt(N)}`,

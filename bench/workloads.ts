@@ -72,17 +72,19 @@ export async function singleTasks(target: Target, channel: Channel, ids: readonl
 
 /**
  * What serverless-offline costs a request by itself: `GET /health`, one invocation of a function that does no
- * I/O (public, so no authorizer). Authorized routes pay a second invocation, the authorizer's.
+ * I/O (public, so no authorizer). With `authorized`, `GET /DANE/auth/me` instead: the authorizer's invocation
+ * (with its read of the key) and then one invocation that does no I/O, the least any authorized route pays.
  */
-export async function offlineFloor(target: Target, count: number) {
+export async function offlineFloor(target: Target, count: number, authorized = false) {
+  const path = authorized ? '/DANE/auth/me' : '/health';
   const times: number[] = [];
   for (let i = 0; i < count + 5; i += 1) {
     const { ms, value } = await timed(async () => {
-      const response = await fetch(`${target.baseUrl}/health`);
+      const response = await fetch(`${target.baseUrl}${path}`, { headers: authorized ? target.headers : {} });
       await response.arrayBuffer();
       return response.status;
     });
-    if (value !== 200) throw new Error(`${target.name} GET /health answered ${value}`);
+    if (value !== 200) throw new Error(`${target.name} GET ${path} answered ${value}`);
     if (i >= 5) times.push(ms);
   }
   return median(times);
