@@ -1,26 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import type { OutgoingMessage, PublishOutcome } from '../../lib/broker/publisher.ts';
+import type { PublishOutcome } from '../../lib/broker/publisher.ts';
 import type { QueueDepth } from '../../lib/broker/queues.ts';
 import type { ApiDocument } from '../../lib/model/document.ts';
 import type { StoredTask } from '../../lib/model/task.ts';
 import type { ConditionalUpdate, TaskHit, WriteOutcome } from '../../lib/store/tasks.ts';
-import type { Policy } from '../../lib/tasks/lifecycle.ts';
 import type { TaskPorts } from '../../lib/tasks/ports.ts';
 import { handleReplies } from '../../lib/tasks/replies.ts';
 import { defaultSweepDeps, sweep } from '../../lib/tasks/sweep.ts';
+import { recordingBroker, stubPolicy } from '../support/stub-ports.ts';
 
 // The orchestrators over stub ports (lib/tasks/ports.ts): an in-memory task store with versions and a broker
 // that records what it is asked to publish. The real-service tests (test/integration) remain the end-to-end
 // proof; these show that read -> decide -> conditional write -> effects needs nothing else.
 const NOW = new Date('2026-12-01T12:00:00Z');
-const policy: Policy = {
-  leaseMs: () => 3_600_000,
-  createdGraceMs: 120_000,
-  publishGraceMs: 120_000,
-  replyGraceMs: 120_000,
-  retry: { maxAttempts: 2, baseMs: 60_000, maxMs: 3_600_000 },
-  random: () => 0,
-};
+const policy = stubPolicy;
 const DOC = 'd'.repeat(40);
 const document: ApiDocument = {
   _id: DOC,
@@ -50,7 +43,11 @@ function stubs(
       },
     });
   }
-  const published: OutgoingMessage[] = [];
+  const { broker, published } = recordingBroker(outcome, {
+    queueDepths: async (names) => new Map(names.map((name) => [name, queues.get(name) ?? null])),
+    unacknowledged: async () => new Map(),
+    responseQueue: 'replies',
+  });
   const write = (
     hit: Pick<TaskHit, 'id' | 'seqNo'>,
     source: (old: StoredTask) => StoredTask,
@@ -70,16 +67,7 @@ function stubs(
   const all = () => [...rows.values()];
   const ports: TaskPorts = {
     policy,
-    broker: {
-      connect: async () => undefined,
-      publish: async (messages) => {
-        published.push(...messages);
-        return messages.map(() => outcome);
-      },
-      queueDepths: async (names) => new Map(names.map((name) => [name, queues.get(name) ?? null])),
-      unacknowledged: async () => new Map(),
-      responseQueue: 'replies',
-    },
+    broker,
     store: {
       getTask: async (id) => rows.get(id),
       getTasks: async (ids) =>
