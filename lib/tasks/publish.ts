@@ -163,12 +163,34 @@ export async function createAndPublish(
   const chunked = writes.length > PUBLISH_CHUNK;
   const deadline = performance.now() + (options.budgetMs ?? INLINE_BUDGET_MS);
   const created: WriteOutcome[] = [];
+  // A chunk the store fails (an outage mid-batch) does not fail the batch once other chunks may have been stored
+  // and published: its tasks, and those of the chunks not started after it, are answered as not stored, each with
+  // the reason, so that the caller reports exactly what to assign again (a chunk that timed out may have been
+  // stored after all: assigned again, its tasks answer "already assigned", and the sweep publishes them). Only if
+  // no chunk was stored does the outage fail the call as a whole, as before (a 503).
+  let refused: DependencyUnavailableError | undefined;
+  const notStored = (chunk: readonly unknown[], reason: string): WriteOutcome[] =>
+    chunk.map(() => ({ status: 'error', kind: 'transient', reason }));
   await inLanes(chunksOf(writes, PUBLISH_CHUNK), PUBLISH_CONCURRENCY, async (chunk, at) => {
     const inTime = performance.now() < deadline;
-    const results = await store.createTasks(
-      chunk.map(({ task, claimed }) => (claimed && inTime ? { ...task, source: claimed.source } : task)),
-      chunked ? false : refresh,
-    );
+    let results: WriteOutcome[];
+    if (refused) {
+      results = notStored(
+        chunk,
+        `[503] not stored: the database failed an earlier part of the batch (${refused.message}); assign it again`,
+      );
+    } else {
+      try {
+        results = await store.createTasks(
+          chunk.map(({ task, claimed }) => (claimed && inTime ? { ...task, source: claimed.source } : task)),
+          chunked ? false : refresh,
+        );
+      } catch (error) {
+        if (!chunked || !(error instanceof DependencyUnavailableError)) throw error;
+        refused ??= error;
+        results = notStored(chunk, `[503] not stored: ${error.message}; assign it again`);
+      }
+    }
     const won: Claimed[] = [];
     chunk.forEach(({ task, claimed }, i) => {
       const result = results[i] ?? { status: 'error', kind: 'transient', reason: 'no answer for this item' };
@@ -183,8 +205,24 @@ export async function createAndPublish(
     });
     await publishClaimed(won, outcomes, now, ports, options.stored);
   });
-  if (chunked && refresh !== false) await store.refreshTasks();
+  if (refused && !created.some((result) => result.status === 'ok')) throw refused;
+  if (chunked && refresh !== false) await refreshAfterBatch(store);
   return { created, outcomes };
+}
+
+/**
+ * The batch's one refresh. Everything before it is stored and published, so a store that fails now costs only the
+ * read-your-write promise (searchable within the index's refresh interval instead of at once), not the answer.
+ */
+async function refreshAfterBatch(store: TaskPorts['store']): Promise<void> {
+  try {
+    await store.refreshTasks();
+  } catch (error) {
+    if (!(error instanceof DependencyUnavailableError)) throw error;
+    logger.warn('Refresh after a batch failed; its tasks are searchable within the refresh interval', {
+      reason: error.message,
+    });
+  }
 }
 
 /**
@@ -283,7 +321,18 @@ async function publishClaimed(
     followUps.push({ hit, source: applyChange(source, decision.change, now) });
   });
   // Whole sources (we hold them): an index costs OpenSearch less than a partial update's read-merge-index.
-  const written = await store.replaceTasksIfUnchanged(followUps);
+  let written: WriteOutcome[];
+  try {
+    written = await store.replaceTasksIfUnchanged(followUps);
+  } catch (error) {
+    if (!(error instanceof DependencyUnavailableError)) throw error;
+    // The store went away between the claim and its outcome. The messages are out: the caller must not answer as
+    // if nothing had happened. The claims stand as stored and expire after the publish grace, as for an outcome
+    // write that failed item by item.
+    written = followUps.map(() => ({ status: 'error', kind: 'transient', reason: error.message }));
+    // Each claim is the last version of its task we stored.
+    for (const { hit, source } of won) stored?.set(hit.id, source);
+  }
   followUps.forEach(({ hit, source }, i) => {
     if (written[i]?.status === 'ok') stored?.set(hit.id, source);
   });
