@@ -12,7 +12,6 @@ import { recordingBroker, stubPolicy } from '../support/stub-ports.ts';
 // Assignment when the store fails in the middle of a request, over stub ports (lib/tasks/ports.ts): what was
 // stored and published must be answered as such, and what was not must be named, not hidden behind a 503.
 const NOW = new Date('2026-12-03T12:00:00Z');
-const policy = stubPolicy;
 const spec: TaskSpec = { key: 'ASR', priority: 1, args: {} };
 const docId = (i: number) => i.toString(16).padStart(40, '0');
 const documentOf = (id: string): ApiDocument => ({
@@ -39,7 +38,7 @@ function stubs(
     { queueDepths: refuse, unacknowledged: refuse, responseQueue: 'replies' },
   );
   const ports: TaskPorts = {
-    policy,
+    policy: stubPolicy,
     broker,
     store: {
       getDocuments: async (ids) => new Map(ids.map((id) => [id, documentOf(id)])),

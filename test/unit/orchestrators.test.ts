@@ -13,7 +13,6 @@ import { recordingBroker, stubPolicy } from '../support/stub-ports.ts';
 // that records what it is asked to publish. The real-service tests (test/integration) remain the end-to-end
 // proof; these show that read -> decide -> conditional write -> effects needs nothing else.
 const NOW = new Date('2026-12-01T12:00:00Z');
-const policy = stubPolicy;
 const DOC = 'd'.repeat(40);
 const document: ApiDocument = {
   _id: DOC,
@@ -66,7 +65,7 @@ function stubs(
   });
   const all = () => [...rows.values()];
   const ports: TaskPorts = {
-    policy,
+    policy: stubPolicy,
     broker,
     store: {
       getTask: async (id) => rows.get(id),
